@@ -1,0 +1,58 @@
+# netbank: `make run` serves the demo, `make test` runs the whole suite. Both do their own
+# set-up on a bare Debian 12 machine with Python 3.11 (as root, or with sudo).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# System packages the test suite drives for real.
+TEST_SYSTEM_PACKAGES := postgresql
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
+PYTEST_ARGS ?=
+
+.PHONY: run test lint typecheck venv dev-venv system-packages clean
+
+run: $(VENV)/.run-installed
+	$(BIN)/netbank migrate
+	$(BIN)/netbank load-demo --if-empty
+	@echo "netbank: http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/docs)"
+	$(BIN)/netbank serve
+
+test: system-packages $(VENV)/.dev-installed
+	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy
+
+# --- set-up ---------------------------------------------------------------------------------
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
+	  echo "installing python3-venv"; $(APT) update -q && $(APT) install -y -q python3-venv; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.run-installed: $(VENV)/bin/python pyproject.toml constraints.txt
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/bin/python pyproject.toml constraints.txt
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@ $(VENV)/.run-installed
+
+system-packages:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  $(APT) update -q && $(APT) install -y -q --no-install-recommends $$missing; \
+	fi
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis .ruff_cache .mypy_cache test-artifacts

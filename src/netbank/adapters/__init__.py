@@ -1,0 +1,1 @@
+"""Concrete adapters for the service ports: database, crypto, policies, logging."""

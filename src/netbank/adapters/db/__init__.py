@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 persistence: tables mapped onto the domain classes, repositories, unit of work."""

@@ -1,0 +1,246 @@
+"""SQLAlchemy implementations of the repository ports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session as OrmSession
+
+from netbank.adapters.db.tables import audit_heads
+from netbank.domain.account import Account
+from netbank.domain.audit import GENESIS, AuditEntry, seal_entry
+from netbank.domain.counter import CounterTransaction, IdentityCheck
+from netbank.domain.customer import Customer, IdentityDocument
+from netbank.domain.enrolment import AccountLink, Contract, ContractStatus, LinkStatus
+from netbank.domain.institution import Branch, Institution, Teller
+from netbank.domain.session import Session
+
+
+class _Repo:
+    def __init__(self, session: OrmSession) -> None:
+        self.s = session
+
+    def _one(self, stmt: Any, for_update: bool) -> Any:
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self.s.scalars(stmt).first()
+
+
+class SqlInstitutions(_Repo):
+    def add(self, institution: Institution) -> None:
+        self.s.add(institution)
+
+    def get(self, institution_id: int) -> Institution | None:
+        return self.s.get(Institution, institution_id)
+
+    def get_by_code(self, code: str) -> Institution | None:
+        return self._one(select(Institution).filter_by(code=code), False)  # type: ignore[no-any-return]
+
+    def list(self) -> list[Institution]:
+        return list(self.s.scalars(select(Institution).order_by(Institution.id)))  # type: ignore[arg-type]
+
+    def add_branch(self, branch: Branch) -> None:
+        self.s.add(branch)
+
+    def get_branch(self, branch_id: int) -> Branch | None:
+        return self.s.get(Branch, branch_id)
+
+    def get_branch_by_code(self, institution_id: int, code: str) -> Branch | None:
+        return self._one(select(Branch).filter_by(institution_id=institution_id, code=code), False)  # type: ignore[no-any-return]
+
+    def list_branches(self, institution_id: int) -> list[Branch]:
+        stmt = select(Branch).filter_by(institution_id=institution_id).order_by(Branch.code)  # type: ignore[attr-defined]
+        return list(self.s.scalars(stmt))
+
+
+class SqlTellers(_Repo):
+    def add(self, teller: Teller) -> None:
+        self.s.add(teller)
+
+    def get(self, teller_id: int) -> Teller | None:
+        return self.s.get(Teller, teller_id)
+
+    def get_by_number(self, institution_id: int, number: str, *, for_update: bool = False) -> Teller | None:
+        stmt = select(Teller).filter_by(institution_id=institution_id, teller_number=number)
+        return self._one(stmt, for_update)  # type: ignore[no-any-return]
+
+
+class SqlCustomers(_Repo):
+    def add(self, customer: Customer, document: IdentityDocument) -> None:
+        self.s.add(customer)
+        self.s.flush()
+        document.customer_id = customer.id
+        self.s.add(document)
+
+    def get(self, customer_id: int, *, for_update: bool = False) -> Customer | None:
+        return self._one(select(Customer).filter_by(id=customer_id), for_update)  # type: ignore[no-any-return]
+
+    def get_by_number(self, institution_id: int, number: str, *, for_update: bool = False) -> Customer | None:
+        stmt = select(Customer).filter_by(institution_id=institution_id, customer_number=number)
+        return self._one(stmt, for_update)  # type: ignore[no-any-return]
+
+    def document_of(self, customer_id: int) -> IdentityDocument:
+        return self.s.scalars(select(IdentityDocument).filter_by(customer_id=customer_id)).one()
+
+    def find_by_document(self, institution_id: int, digest: str) -> list[Customer]:
+        stmt = (
+            select(Customer)
+            .join(IdentityDocument, IdentityDocument.customer_id == Customer.id)  # type: ignore[arg-type]
+            .where(Customer.institution_id == institution_id)  # type: ignore[arg-type]
+            .where(IdentityDocument.number_digest == digest)  # type: ignore[arg-type]
+        )
+        return list(self.s.scalars(stmt))
+
+    def search(self, institution_id: int, *, name: str | None, limit: int) -> list[Customer]:
+        stmt = select(Customer).where(Customer.institution_id == institution_id)  # type: ignore[arg-type]
+        if name:
+            stmt = stmt.where(Customer.name.contains(name, autoescape=True))  # type: ignore[attr-defined]
+        return list(self.s.scalars(stmt.order_by(Customer.customer_number).limit(limit)))  # type: ignore[attr-defined]
+
+
+class SqlAccounts(_Repo):
+    def add(self, account: Account) -> None:
+        self.s.add(account)
+
+    def get(self, account_id: int, *, for_update: bool = False) -> Account | None:
+        return self._one(select(Account).filter_by(id=account_id), for_update)  # type: ignore[no-any-return]
+
+    def get_by_number(self, institution_id: int, number: str, *, for_update: bool = False) -> Account | None:
+        stmt = select(Account).filter_by(institution_id=institution_id, number=number)
+        return self._one(stmt, for_update)  # type: ignore[no-any-return]
+
+    def list_for_customer(self, customer_id: int) -> list[Account]:
+        stmt = select(Account).filter_by(customer_id=customer_id).order_by(Account.id)  # type: ignore[attr-defined]
+        return list(self.s.scalars(stmt))
+
+    def has_real_name_account(self, customer_id: int) -> bool:
+        stmt = select(Account.id).filter_by(customer_id=customer_id, real_name=True, status="open").limit(1)  # type: ignore[attr-defined]
+        return self.s.execute(stmt).first() is not None
+
+
+class SqlContracts(_Repo):
+    def add(self, contract: Contract) -> None:
+        self.s.add(contract)
+        self.s.flush()
+
+    def get(self, contract_id: int, *, for_update: bool = False) -> Contract | None:
+        return self._one(select(Contract).filter_by(id=contract_id), for_update)  # type: ignore[no-any-return]
+
+    def active_for_customer(self, customer_id: int, *, for_update: bool = False) -> Contract | None:
+        stmt = select(Contract).filter_by(customer_id=customer_id, status=ContractStatus.ACTIVE)
+        return self._one(stmt, for_update)  # type: ignore[no-any-return]
+
+    def active_with_registration_account(self, account_id: int) -> Contract | None:
+        stmt = select(Contract).filter_by(registration_account_id=account_id, status=ContractStatus.ACTIVE)
+        return self._one(stmt, False)  # type: ignore[no-any-return]
+
+    def add_link(self, link: AccountLink) -> None:
+        self.s.add(link)
+        self.s.flush()
+
+    def links_of(self, contract_id: int, *, active_only: bool = True) -> list[AccountLink]:
+        stmt = select(AccountLink).filter_by(contract_id=contract_id)
+        if active_only:
+            stmt = stmt.filter_by(status=LinkStatus.ACTIVE)
+        return list(self.s.scalars(stmt.order_by(AccountLink.id)))  # type: ignore[attr-defined]
+
+    def link_of(self, contract_id: int, account_id: int) -> AccountLink | None:
+        stmt = select(AccountLink).filter_by(
+            contract_id=contract_id, account_id=account_id, status=LinkStatus.ACTIVE
+        )
+        return self._one(stmt, False)  # type: ignore[no-any-return]
+
+    def active_links_of_account(self, account_id: int) -> list[AccountLink]:
+        stmt = select(AccountLink).filter_by(account_id=account_id, status=LinkStatus.ACTIVE)
+        return list(self.s.scalars(stmt))
+
+
+class SqlSessions(_Repo):
+    def add(self, session: Session) -> None:
+        self.s.add(session)
+        self.s.flush()
+
+    def get(self, session_id: int) -> Session | None:
+        return self.s.get(Session, session_id)
+
+    def get_by_digest(self, digest: str) -> Session | None:
+        return self._one(select(Session).filter_by(token_digest=digest), False)  # type: ignore[no-any-return]
+
+    def list_live_for(
+        self, *, contract_id: int | None, teller_id: int | None, now: datetime
+    ) -> list[Session]:
+        stmt = select(Session).where(Session.revoked_at.is_(None), Session.expires_at > now)  # type: ignore[attr-defined]
+        if contract_id is not None:
+            stmt = stmt.where(Session.contract_id == contract_id)  # type: ignore[arg-type]
+        if teller_id is not None:
+            stmt = stmt.where(Session.teller_id == teller_id)  # type: ignore[arg-type]
+        return list(self.s.scalars(stmt.order_by(Session.id)))  # type: ignore[attr-defined]
+
+
+class SqlCounter(_Repo):
+    def add_identity_check(self, check: IdentityCheck) -> None:
+        self.s.add(check)
+        self.s.flush()
+
+    def get_identity_check(self, check_id: int) -> IdentityCheck | None:
+        return self.s.get(IdentityCheck, check_id)
+
+    def add_transaction(self, txn: CounterTransaction) -> None:
+        self.s.add(txn)
+        self.s.flush()
+
+    def transactions_for_customer(self, customer_id: int) -> list[CounterTransaction]:
+        stmt = select(CounterTransaction).filter_by(customer_id=customer_id).order_by(CounterTransaction.id)  # type: ignore[attr-defined]
+        return list(self.s.scalars(stmt))
+
+
+class SqlAudit(_Repo):
+    def append(
+        self, *, chain: str, at: datetime, actor: str, event: str, subject: str, details: Mapping[str, Any]
+    ) -> AuditEntry:
+        """Append to ``chain`` under the row lock of its head, so concurrent appends to one
+        chain are serialised and the chain never forks."""
+        head = self.s.execute(
+            select(audit_heads.c.last_seq, audit_heads.c.last_hash)
+            .where(audit_heads.c.chain == chain)
+            .with_for_update()
+        ).first()
+        if head is None:
+            self.s.execute(audit_heads.insert().values(chain=chain, last_seq=0, last_hash=GENESIS))
+            last_seq, last_hash = 0, GENESIS
+        else:
+            last_seq, last_hash = head
+        entry = seal_entry(
+            AuditEntry(
+                chain=chain,
+                chain_seq=last_seq + 1,
+                at=at,
+                actor=actor,
+                event=event,
+                subject=subject,
+                details=dict(details),
+                prev_hash=last_hash,
+            )
+        )
+        self.s.add(entry)
+        self.s.execute(
+            update(audit_heads)
+            .where(audit_heads.c.chain == chain)
+            .values(last_seq=entry.chain_seq, last_hash=entry.hash)
+        )
+        return entry
+
+    def entries(self, chain: str) -> Iterator[AuditEntry]:
+        stmt = select(AuditEntry).filter_by(chain=chain).order_by(AuditEntry.chain_seq)  # type: ignore[attr-defined]
+        yield from self.s.scalars(stmt.execution_options(yield_per=500))
+
+    def heads(self) -> dict[str, tuple[int, str]]:
+        rows = self.s.execute(select(audit_heads.c.chain, audit_heads.c.last_seq, audit_heads.c.last_hash))
+        return {chain: (int(seq), h) for chain, seq, h in rows}
+
+    def recent(self, chain: str, limit: int) -> list[AuditEntry]:
+        stmt = select(AuditEntry).filter_by(chain=chain).order_by(AuditEntry.chain_seq.desc()).limit(limit)  # type: ignore[attr-defined]
+        return list(self.s.scalars(stmt))

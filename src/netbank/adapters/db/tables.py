@@ -1,0 +1,305 @@
+"""The schema, and the imperative mapping of the domain classes onto it.
+
+Alembic migrations under ``migrations/`` are the source of truth for deployed databases; this
+metadata must equal them (``tests/integration/test_migrations.py`` checks it). Invariants that
+protect money and identity are held here too, not only in the domain: unique keys, CHECKs and
+partial unique indexes (E3: one active contract per customer)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import registry
+
+from netbank.adapters.db.types import Id, IntEnumType, StrEnumType, UTCDateTime
+from netbank.domain.account import Account, AccountKind, AccountStatus
+from netbank.domain.audit import AuditEntry
+from netbank.domain.counter import CounterTransaction, IdentityCheck, TransactionCode
+from netbank.domain.customer import Customer, CustomerKind, IdentityDocument
+from netbank.domain.enrolment import (
+    AccountLink,
+    Channel,
+    Contract,
+    ContractStatus,
+    LinkOrigin,
+    LinkStatus,
+    Version,
+)
+from netbank.domain.identity import DocumentType
+from netbank.domain.institution import Branch, Institution, InstitutionKind, StaffRole, Teller
+from netbank.domain.session import AuthLevel, PrincipalKind, Session
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+
+def _pk() -> Column[int]:
+    return Column("id", Id, primary_key=True, autoincrement=True)
+
+
+def _fk(name: str, target: str, *, nullable: bool = False) -> Column[int]:
+    return Column(name, Id, ForeignKey(target), nullable=nullable, index=True)
+
+
+institutions = Table(
+    "institutions",
+    metadata,
+    _pk(),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", StrEnumType(InstitutionKind), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("timezone", String(64), nullable=False),
+)
+
+branches = Table(
+    "branches",
+    metadata,
+    _pk(),
+    _fk("institution_id", "institutions.id"),
+    Column("code", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    UniqueConstraint("institution_id", "code"),
+)
+
+tellers = Table(
+    "tellers",
+    metadata,
+    _pk(),
+    _fk("institution_id", "institutions.id"),
+    _fk("branch_id", "branches.id"),
+    Column("teller_number", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("role", StrEnumType(StaffRole), nullable=False),
+    Column("password_digest", String(200), nullable=False),
+    Column("password_failures", Integer, nullable=False, server_default="0"),
+    Column("locked", Boolean, nullable=False, server_default=text("false")),
+    UniqueConstraint("institution_id", "teller_number"),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    _pk(),
+    _fk("institution_id", "institutions.id"),
+    Column("customer_number", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("mobile", String(20), nullable=False),
+    Column("own_income", Boolean, nullable=False),
+    Column("kind", StrEnumType(CustomerKind), nullable=False),
+    UniqueConstraint("institution_id", "customer_number"),
+)
+
+identity_documents = Table(
+    "identity_documents",
+    metadata,
+    _pk(),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False, unique=True),
+    Column("doc_type", StrEnumType(DocumentType), nullable=False),
+    Column("number_masked", String(40), nullable=False),
+    Column("number_digest", String(64), nullable=False, index=True),
+    Column("number_sealed", LargeBinary, nullable=False),
+    Column("expires_on", Date, nullable=True),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    _pk(),
+    _fk("institution_id", "institutions.id"),
+    _fk("customer_id", "customers.id"),
+    Column("number", String(32), nullable=False),
+    Column("kind", StrEnumType(AccountKind), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("balance_minor", BigInteger, nullable=False, server_default="0"),
+    Column("real_name", Boolean, nullable=False),
+    Column("flags", Integer, nullable=False, server_default="0"),
+    Column("status", StrEnumType(AccountStatus), nullable=False),
+    Column("pin_digest", String(200), nullable=True),
+    Column("pin_failures", Integer, nullable=False, server_default="0"),
+    Column("card_sequence", Integer, nullable=False, server_default="1"),
+    Column("main_card_number", String(32), nullable=True),
+    Column("opened_on", Date, nullable=False),
+    Column("closed_on", Date, nullable=True),
+    UniqueConstraint("institution_id", "number"),
+    CheckConstraint("flags >= 0 AND flags < 128", name="flags_known"),
+    CheckConstraint("pin_failures >= 0", name="pin_failures_non_negative"),
+    CheckConstraint("status IN ('open', 'closed')", name="status_known"),
+)
+
+contracts = Table(
+    "contracts",
+    metadata,
+    _pk(),
+    _fk("institution_id", "institutions.id"),
+    _fk("customer_id", "customers.id"),
+    Column("version", StrEnumType(Version), nullable=False),
+    _fk("registration_account_id", "accounts.id"),
+    Column("channel", StrEnumType(Channel), nullable=False),
+    Column("password_digest", String(200), nullable=False),
+    Column("password_failures", Integer, nullable=False, server_default="0"),
+    Column("password_locked", Boolean, nullable=False, server_default=text("false")),
+    Column("otp_phone", String(20), nullable=True),
+    Column("ukey_serial", String(64), nullable=True),
+    Column("ukey_generation", Integer, nullable=True),
+    Column("status", StrEnumType(ContractStatus), nullable=False),
+    Column("enrolled_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    CheckConstraint("version <> 'card_passbook'", name="enrolled_version"),
+    CheckConstraint(
+        "(version <> 'otp' OR otp_phone IS NOT NULL) AND "
+        "(version <> 'certificate' OR (ukey_serial IS NOT NULL AND ukey_generation IN (1, 2)))",
+        name="medium_of_version",
+    ),
+    # E3: one active e-banking contract per core customer.
+    Index(
+        "uq_contracts_active_customer",
+        "customer_id",
+        unique=True,
+        sqlite_where=text("status = 'active'"),
+        postgresql_where=text("status = 'active'"),
+    ),
+)
+
+account_links = Table(
+    "account_links",
+    metadata,
+    _pk(),
+    _fk("contract_id", "contracts.id"),
+    _fk("account_id", "accounts.id"),
+    Column("origin", StrEnumType(LinkOrigin), nullable=False),
+    Column("status", StrEnumType(LinkStatus), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Index(
+        "uq_account_links_active",
+        "contract_id",
+        "account_id",
+        unique=True,
+        sqlite_where=text("status = 'active'"),
+        postgresql_where=text("status = 'active'"),
+    ),
+)
+
+identity_checks = Table(
+    "identity_checks",
+    metadata,
+    _pk(),
+    _fk("institution_id", "institutions.id"),
+    _fk("branch_id", "branches.id"),
+    _fk("teller_id", "tellers.id"),
+    _fk("customer_id", "customers.id"),
+    Column("doc_type", String(32), nullable=False),
+    Column("number_masked", String(40), nullable=False),
+    Column("checked_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+counter_transactions = Table(
+    "counter_transactions",
+    metadata,
+    _pk(),
+    _fk("institution_id", "institutions.id"),
+    _fk("branch_id", "branches.id"),
+    _fk("teller_id", "tellers.id"),
+    _fk("customer_id", "customers.id"),
+    Column("code", StrEnumType(TransactionCode), nullable=False),
+    Column("action", String(32), nullable=False),
+    _fk("identity_check_id", "identity_checks.id", nullable=True),
+    _fk("account_id", "accounts.id", nullable=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("details", JSON, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    _pk(),
+    Column("token_digest", String(64), nullable=False, unique=True),
+    Column("principal", StrEnumType(PrincipalKind), nullable=False),
+    _fk("institution_id", "institutions.id"),
+    _fk("customer_id", "customers.id", nullable=True),
+    _fk("contract_id", "contracts.id", nullable=True),
+    _fk("account_id", "accounts.id", nullable=True),
+    _fk("teller_id", "tellers.id", nullable=True),
+    _fk("branch_id", "branches.id", nullable=True),
+    Column("base_level", IntEnumType(AuthLevel), nullable=False),
+    Column("elevated_level", IntEnumType(AuthLevel), nullable=True),
+    Column("elevated_until", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("client_address", String(64), nullable=True),
+)
+
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    _pk(),
+    Column("chain", String(32), nullable=False),
+    Column("chain_seq", BigInteger, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("subject", String(100), nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("chain", "chain_seq"),
+)
+
+#: The tip of each audit chain; its row lock serialises appends to one chain.
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    Column("chain", String(32), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+)
+
+mapper_registry = registry(metadata=metadata)
+_MAPPED = False
+
+
+def map_domain() -> None:
+    """Map the domain classes onto the tables (once per process)."""
+    global _MAPPED
+    if _MAPPED:
+        return
+    m = mapper_registry.map_imperatively
+    m(Institution, institutions)
+    m(Branch, branches)
+    m(Teller, tellers)
+    m(Customer, customers)
+    m(IdentityDocument, identity_documents)
+    m(Account, accounts)
+    m(Contract, contracts)
+    m(AccountLink, account_links)
+    m(IdentityCheck, identity_checks)
+    m(CounterTransaction, counter_transactions)
+    m(Session, sessions)
+    m(AuditEntry, audit_entries)
+    _MAPPED = True

@@ -1,0 +1,62 @@
+"""The SQLAlchemy unit of work: one database transaction, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
+from netbank.adapters.db import repositories as r
+from netbank.adapters.db.tables import map_domain
+
+
+class SqlUnitOfWork:
+    def __init__(self, factory: sessionmaker, *, readonly: bool = False) -> None:  # type: ignore[type-arg]
+        self._factory = factory
+        self._readonly = readonly
+
+    def __enter__(self) -> Self:
+        self.session = self._factory()
+        # Tell the SQLite begin hook whether to take the write lock up front.
+        self.session.connection(execution_options={"netbank_readonly": self._readonly})
+        s = self.session
+        self.institutions = r.SqlInstitutions(s)
+        self.tellers = r.SqlTellers(s)
+        self.customers = r.SqlCustomers(s)
+        self.accounts = r.SqlAccounts(s)
+        self.contracts = r.SqlContracts(s)
+        self.sessions = r.SqlSessions(s)
+        self.counter = r.SqlCounter(s)
+        self.audit = r.SqlAudit(s)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+
+    def commit(self) -> None:
+        if self._readonly:
+            raise RuntimeError("commit in a read-only unit of work")
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def flush(self) -> None:
+        self.session.flush()
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, engine: Engine) -> None:
+        map_domain()
+        self.engine = engine
+        self._factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+    def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._factory, readonly=readonly)

@@ -1,0 +1,1 @@
+"""Pure business rules of netbank: no I/O, no clock, no randomness (they are passed in)."""

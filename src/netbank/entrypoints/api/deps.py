@@ -1,0 +1,62 @@
+"""FastAPI dependencies, as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from netbank.domain.errors import AuthenticationFailed, Code
+from netbank.domain.institution import StaffRole
+from netbank.services import auth
+from netbank.services.common import CustomerActor, TellerActor
+from netbank.services.ports import Deps
+
+_bearer = HTTPBearer(auto_error=False, description="Session token from a login")
+
+
+def get_deps(request: Request) -> Deps:
+    deps: Deps = request.app.state.netbank.deps
+    return deps
+
+
+DepsDep = Annotated[Deps, Depends(get_deps)]
+
+
+def bearer_token(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> str:
+    if credentials is not None and credentials.credentials:
+        return credentials.credentials
+    cookie = request.cookies.get("netbank_session")
+    if cookie:
+        return cookie
+    raise AuthenticationFailed(Code.SESSION_INVALID)
+
+
+TokenDep = Annotated[str, Depends(bearer_token)]
+
+
+def current_customer(deps: DepsDep, token: TokenDep) -> CustomerActor:
+    return auth.authenticate_customer(deps, token)
+
+
+def current_teller(deps: DepsDep, token: TokenDep) -> TellerActor:
+    return auth.authenticate_teller(deps, token, StaffRole.TELLER)
+
+
+def current_auditor(deps: DepsDep, token: TokenDep) -> TellerActor:
+    return auth.authenticate_teller(deps, token, StaffRole.AUDITOR, StaffRole.ADMIN)
+
+
+CustomerDep = Annotated[CustomerActor, Depends(current_customer)]
+TellerDep = Annotated[TellerActor, Depends(current_teller)]
+AuditorDep = Annotated[TellerActor, Depends(current_auditor)]
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+ClientDep = Annotated[str | None, Depends(client_address)]

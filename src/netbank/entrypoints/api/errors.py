@@ -1,0 +1,96 @@
+"""The one place where refusals become HTTP answers.
+
+Every refusal is ``{"error": {"code", "rule", "message", "params"}}`` with the message in the
+language the client asked for (Accept-Language: ko / zh / en)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from netbank.adapters.i18n import catalogs, negotiate
+from netbank.domain.errors import (
+    AuthenticationFailed,
+    Code,
+    Conflict,
+    DomainError,
+    Locked,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+)
+
+log = logging.getLogger("netbank.api")
+
+STATUS: dict[type[DomainError], int] = {
+    RuleViolation: 422,
+    NotFound: 404,
+    Conflict: 409,
+    AuthenticationFailed: 401,
+    PermissionDenied: 403,
+    Locked: 423,
+}
+
+_RULE = re.compile(r"^([A-Z]\d+)_")
+
+
+def rule_of(code: str) -> str | None:
+    m = _RULE.match(code)
+    return m.group(1) if m else None
+
+
+def error_body(request: Request, code: str, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    locale = negotiate(request.headers.get("accept-language"))
+    return {
+        "error": {
+            "code": code,
+            "rule": rule_of(code),
+            "message": catalogs().message(locale, code, **params),
+            "params": params,
+            **extra,
+        }
+    }
+
+
+def status_of(exc: DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return 422
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        status = status_of(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(
+            error_body(request, exc.code.value, exc.params), status_code=status, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "problem": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        field = problems[0]["field"] if problems else ""
+        body = error_body(request, Code.REQUEST_VALIDATION.value, {"field": field}, problems=problems)
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: Code.NOT_FOUND, 405: Code.METHOD_NOT_ALLOWED}.get(
+            exc.status_code, Code.REQUEST_VALIDATION
+        )
+        return JSONResponse(
+            error_body(request, code.value, {}),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )

@@ -1,0 +1,87 @@
+"""Public endpoints: institutions, online self-registration and the customer logins."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from netbank.entrypoints.api import schemas as s
+from netbank.entrypoints.api.deps import ClientDep, DepsDep, TokenDep
+from netbank.services import auth, enrolment
+
+router = APIRouter(prefix="/api/v1", tags=["public"])
+
+REFUSALS = {
+    401: {"description": "Authentication failed"},
+    404: {"description": "Not found"},
+    409: {"description": "Conflict"},
+    422: {"description": "Rule violation"},
+    423: {"description": "Locked"},
+}
+
+
+@router.get("/institutions", response_model=list[s.InstitutionOut])
+def list_institutions(deps: DepsDep) -> list[s.InstitutionOut]:
+    with deps.uow(readonly=True) as uow:
+        return [s.InstitutionOut.model_validate(i) for i in uow.institutions.list()]
+
+
+@router.post(
+    "/institutions/{institution}/self-registration",
+    response_model=s.ContractCreatedOut,
+    status_code=201,
+    responses=REFUSALS,
+)
+def self_register(
+    institution: s.InstitutionCode, body: s.SelfRegistrationIn, deps: DepsDep, client: ClientDep
+) -> s.ContractCreatedOut:
+    """E4/E5: self-register the ordinary version online with a debit main card and its PIN."""
+    contract = enrolment.self_register(
+        deps,
+        enrolment.SelfRegistration(
+            institution_code=institution,
+            card_number=body.card_number,
+            account_pin=body.account_pin,
+            name=body.name,
+            document_type=body.document_type,
+            document_number=body.document_number,
+            login_password=body.login_password,
+        ),
+        client,
+    )
+    return s.ContractCreatedOut.model_validate(contract)
+
+
+def _session_out(issued: auth.IssuedSession) -> s.SessionOut:
+    return s.SessionOut(
+        token=issued.token,
+        session_id=issued.session_id,
+        level=int(issued.level),
+        principal=issued.principal.value,
+        expires_at=issued.expires_at,
+    )
+
+
+@router.post("/institutions/{institution}/login", response_model=s.SessionOut, responses=REFUSALS)
+def login(institution: s.InstitutionCode, body: s.LoginIn, deps: DepsDep, client: ClientDep) -> s.SessionOut:
+    """E13: sign in with the registration account number and the login password."""
+    return _session_out(auth.login_with_password(deps, institution, body.login_id, body.password, client))
+
+
+@router.post("/institutions/{institution}/card-login", response_model=s.SessionOut, responses=REFUSALS)
+def card_login(
+    institution: s.InstitutionCode, body: s.CardLoginIn, deps: DepsDep, client: ClientDep
+) -> s.SessionOut:
+    """E1: the card/passbook version: one account number and its PIN, query only."""
+    return _session_out(auth.login_with_card(deps, institution, body.account_number, body.pin, client))
+
+
+@router.post("/teller/login", response_model=s.SessionOut, responses=REFUSALS, tags=["teller"])
+def teller_login(body: s.TellerLoginIn, deps: DepsDep, client: ClientDep) -> s.SessionOut:
+    return _session_out(
+        auth.login_teller(deps, body.institution, body.teller_number, body.password, body.branch_code, client)
+    )
+
+
+@router.post("/logout", status_code=204)
+def logout(deps: DepsDep, token: TokenDep) -> None:
+    auth.logout(deps, token)

@@ -1,0 +1,181 @@
+"""Teller endpoints: counter transactions, in person (E12), within the teller's institution."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from netbank.entrypoints.api import schemas as s
+from netbank.entrypoints.api.deps import AuditorDep, DepsDep, TellerDep
+from netbank.entrypoints.api.routers.public import REFUSALS
+from netbank.services import audit, customers, enrolment, queries
+from netbank.services.common import Receipt
+
+router = APIRouter(
+    prefix="/api/v1/teller", tags=["teller"], responses={**REFUSALS, 403: {"description": "Forbidden"}}
+)
+
+
+def _receipt(r: Receipt) -> s.ReceiptOut:
+    return s.ReceiptOut.model_validate(r)
+
+
+@router.get("/customers", response_model=list[s.CustomerSummaryOut])
+def find_customers(
+    actor: TellerDep, deps: DepsDep, name: Annotated[s.Name | None, Query()] = None
+) -> list[s.CustomerSummaryOut]:
+    return [s.CustomerSummaryOut.model_validate(c) for c in queries.find_customers(deps, actor, name=name)]
+
+
+@router.get("/customers/{customer_number}", response_model=s.CustomerOut)
+def customer(customer_number: s.CustomerNumber, actor: TellerDep, deps: DepsDep) -> s.CustomerOut:
+    return s.CustomerOut.model_validate(queries.teller_customer_view(deps, actor, customer_number))
+
+
+@router.get("/customers/{customer_number}/counter-transactions", response_model=list[s.CounterLineOut])
+def history(customer_number: s.CustomerNumber, actor: TellerDep, deps: DepsDep) -> list[s.CounterLineOut]:
+    return [s.CounterLineOut.model_validate(x) for x in queries.counter_history(deps, actor, customer_number)]
+
+
+@router.post("/identity-checks", response_model=s.IdentityCheckOut, status_code=201)
+def identity_check(body: s.IdentityCheckIn, actor: TellerDep, deps: DepsDep) -> s.IdentityCheckOut:
+    """E12: record the in-person identity check that the counter transactions then cite."""
+    check = customers.record_identity_check(
+        deps, actor, body.customer_number, body.document_type, body.document_number
+    )
+    return s.IdentityCheckOut.model_validate(check)
+
+
+def _medium(m: s.MediumIn) -> enrolment.MediumInput:
+    return enrolment.MediumInput(
+        otp_phone=m.otp_phone, ukey_serial=m.ukey_serial, ukey_generation=m.ukey_generation
+    )
+
+
+@router.post("/transactions/819101/add", response_model=s.ReceiptOut, status_code=201)
+def contract_add(body: s.ContractAddIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+    """819101 add: open the OTP or certificate version (E4, E5, E7, E11, E2, E3, E15)."""
+    return _receipt(
+        enrolment.add_contract(
+            deps,
+            actor,
+            enrolment.ContractAdd(
+                customer_number=body.customer_number,
+                identity_check_id=body.identity_check_id,
+                version=body.version,
+                registration_account_number=body.registration_account_number,
+                login_password=body.login_password,
+                medium=_medium(body.medium),
+            ),
+        )
+    )
+
+
+@router.post("/transactions/819101/modify", response_model=s.ReceiptOut)
+def contract_modify(body: s.ContractModifyIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+    """819101 modify: upgrade or change version / medium, with the registration account (E7, E8)."""
+    return _receipt(
+        enrolment.modify_contract(
+            deps,
+            actor,
+            enrolment.ContractModify(
+                customer_number=body.customer_number,
+                identity_check_id=body.identity_check_id,
+                registration_account_number=body.registration_account_number,
+                version=body.version,
+                medium=_medium(body.medium),
+            ),
+        )
+    )
+
+
+@router.post("/transactions/819101/delete", response_model=s.ReceiptOut)
+def contract_delete(body: s.CounterIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+    """819101 delete: end the contract and all its links (E14); no account needed (E7)."""
+    return _receipt(enrolment.delete_contract(deps, actor, body.customer_number, body.identity_check_id))
+
+
+@router.post("/transactions/819102", response_model=s.ReceiptOut, status_code=201)
+def add_linked(body: s.AccountCounterIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+    """819102: add a linked account (E9, E10, E11)."""
+    return _receipt(
+        enrolment.add_linked_account(
+            deps, actor, body.customer_number, body.identity_check_id, body.account_number
+        )
+    )
+
+
+@router.post("/transactions/819103", response_model=s.ReceiptOut)
+def remove_linked(body: s.AccountCounterIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+    """819103: remove a linked account (E9); no status flag is checked (E11)."""
+    return _receipt(
+        enrolment.remove_linked_account(
+            deps, actor, body.customer_number, body.identity_check_id, body.account_number
+        )
+    )
+
+
+@router.post("/transactions/password-reset", response_model=s.ReceiptOut)
+def password_reset(body: s.PasswordResetIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+    """E13: reset the login password and lift the lock-out (E7, E11)."""
+    return _receipt(
+        enrolment.reset_login_password(
+            deps,
+            actor,
+            body.customer_number,
+            body.identity_check_id,
+            body.registration_account_number,
+            body.new_password,
+        )
+    )
+
+
+@router.post("/transactions/card-loss", response_model=s.ReceiptOut)
+def card_loss(body: s.CardLossIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+    return _receipt(
+        customers.report_loss(
+            deps, actor, body.customer_number, body.identity_check_id, body.account_number, body.kind
+        )
+    )
+
+
+@router.post("/transactions/card-replacement", response_model=s.ReceiptOut)
+def card_replacement(body: s.AccountCounterIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+    """E14: same-number replacement after a loss; links are kept."""
+    return _receipt(
+        customers.replace_card(deps, actor, body.customer_number, body.identity_check_id, body.account_number)
+    )
+
+
+@router.post("/transactions/account-closure", response_model=s.ReceiptOut)
+def account_closure(body: s.AccountCounterIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+    """E14: close an account; a registration account needs the contract ended first."""
+    return _receipt(
+        customers.close_account(
+            deps, actor, body.customer_number, body.identity_check_id, body.account_number
+        )
+    )
+
+
+@router.post("/transactions/status-flags", response_model=s.ReceiptOut)
+def status_flags(body: s.StatusFlagIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+    """C3: set or clear an account status flag."""
+    return _receipt(
+        customers.change_status_flag(
+            deps,
+            actor,
+            body.account_number,
+            body.flag,
+            set_flag=body.action == "set",
+            identity_check_id=body.identity_check_id,
+        )
+    )
+
+
+@router.get("/audit/verify", response_model=s.AuditReportOut, tags=["audit"])
+def audit_verify(actor: AuditorDep, deps: DepsDep) -> s.AuditReportOut:
+    report = audit.verify_audit(deps)
+    return s.AuditReportOut(
+        ok=report.ok, chains=report.chains, breaks=[s.ChainBreakOut.model_validate(b) for b in report.breaks]
+    )

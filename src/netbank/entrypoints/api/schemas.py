@@ -1,0 +1,268 @@
+"""Request and response shapes. Syntax (lengths, patterns, ranges) is checked here, at the
+edge; meaning is checked by the services and rules by the domain."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from netbank.domain.enrolment import Version
+from netbank.domain.identity import DocumentType
+
+_PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+
+InstitutionCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,32}$")]
+CustomerNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,32}$")]
+AccountNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{6,32}$")]
+Pin = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=_PRINTABLE)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=_PRINTABLE)]
+DocumentNumber = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z -]{4,32}$")]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{5,24}$")]
+UkeySerial = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{4,64}$")]
+RowId = Annotated[int, Field(ge=1, le=2**53)]
+TellerNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,32}$")]
+BranchCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- public ----------------------------------------------------------------------------
+
+
+class InstitutionOut(Out):
+    code: str
+    name: str
+    kind: str
+    currency: str
+    timezone: str
+
+
+class SelfRegistrationIn(Model):
+    """E4/E5: the ordinary version, with a debit main card and its PIN."""
+
+    card_number: AccountNumber
+    account_pin: Pin
+    name: Name
+    document_type: DocumentType
+    document_number: DocumentNumber
+    login_password: Password
+
+
+class ContractCreatedOut(Out):
+    version: str
+    channel: str
+    enrolled_at: datetime
+
+
+class LoginIn(Model):
+    login_id: AccountNumber = Field(description="The registration account (card) number")
+    password: Password
+
+
+class CardLoginIn(Model):
+    account_number: AccountNumber
+    pin: Pin
+
+
+class SessionOut(Out):
+    token: str
+    session_id: int
+    level: int
+    principal: str
+    expires_at: datetime
+
+
+class TellerLoginIn(Model):
+    institution: InstitutionCode
+    teller_number: TellerNumber
+    password: Password
+    branch_code: BranchCode | None = None
+
+
+# --- customer ----------------------------------------------------------------------------
+
+
+class AccountOut(Out):
+    number: str
+    kind: str
+    currency: str
+    balance_minor: int
+    real_name: bool
+    status: str
+    flags: list[str]
+    card_sequence: int
+    linked: bool
+    link_origin: str | None
+    can_pay_out: bool
+
+
+class ContractOut(Out):
+    version: str
+    channel: str
+    enrolled_at: datetime
+    registration_account: str
+    login_locked: bool
+    otp_phone_masked: str | None
+    ukey_serial: str | None
+    ukey_generation: int | None
+
+
+class CustomerOut(Out):
+    institution_code: str
+    customer_number: str
+    name: str
+    birth_date: date
+    mobile_masked: str
+    own_income: bool
+    kind: str
+    document_type: str
+    document_number_masked: str
+    document_expires_on: date | None
+    contract: ContractOut | None
+    accounts: list[AccountOut]
+
+
+class LinkOnlineIn(Model):
+    account_number: AccountNumber
+    account_pin: Pin
+
+
+class LinkOut(Out):
+    origin: str
+    status: str
+    can_pay_out: bool
+    created_at: datetime
+
+
+class PasswordChangeIn(Model):
+    old_password: Password
+    new_password: Password
+
+
+class SessionInfoOut(Out):
+    id: int
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    client_address: str | None
+
+
+# --- teller ------------------------------------------------------------------------------
+
+
+class IdentityCheckIn(Model):
+    customer_number: CustomerNumber
+    document_type: DocumentType
+    document_number: DocumentNumber
+
+
+class IdentityCheckOut(Out):
+    id: int
+    doc_type: str
+    number_masked: str
+    checked_at: datetime
+    expires_at: datetime
+
+
+class MediumIn(Model):
+    otp_phone: Phone | None = None
+    ukey_serial: UkeySerial | None = None
+    ukey_generation: Annotated[int, Field(ge=1, le=9)] | None = None
+
+
+class CounterIn(Model):
+    customer_number: CustomerNumber
+    identity_check_id: RowId
+
+
+class ContractAddIn(CounterIn):
+    version: Version
+    registration_account_number: AccountNumber
+    login_password: Password
+    medium: MediumIn
+
+
+class ContractModifyIn(CounterIn):
+    registration_account_number: AccountNumber
+    version: Version
+    medium: MediumIn
+
+
+class AccountCounterIn(CounterIn):
+    account_number: AccountNumber
+
+
+class PasswordResetIn(CounterIn):
+    registration_account_number: AccountNumber
+    new_password: Password
+
+
+class CardLossIn(AccountCounterIn):
+    kind: Literal["verbal", "written", "pin"]
+
+
+class StatusFlagIn(Model):
+    account_number: AccountNumber
+    flag: Literal[
+        "verbal_loss",
+        "written_loss",
+        "pin_loss",
+        "initial_pin",
+        "wrong_pin_exceeded",
+        "under_watch",
+        "fraud_hold",
+    ]
+    action: Literal["set", "clear"]
+    identity_check_id: RowId | None = None
+
+
+class ReceiptOut(Out):
+    """E12: what the counter prints."""
+
+    transaction_id: int
+    code: str
+    action: str
+    institution_code: str
+    branch_code: str
+    teller_number: str
+    customer_number: str
+    at: datetime
+    details: dict[str, Any]
+
+
+class CustomerSummaryOut(Out):
+    customer_number: str
+    name: str
+    document_number_masked: str
+    enrolled_version: str | None
+
+
+class CounterLineOut(Out):
+    transaction_id: int
+    code: str
+    action: str
+    at: datetime
+    teller_id: int
+    branch_id: int
+    details: dict[str, Any]
+
+
+class ChainBreakOut(Out):
+    chain: str
+    chain_seq: int
+    reason: str
+
+
+class AuditReportOut(Out):
+    ok: bool
+    chains: dict[str, int]
+    breaks: list[ChainBreakOut]

@@ -1,0 +1,182 @@
+"""Helpers shared by the use cases: who is acting, look-ups that refuse cleanly, journaling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from netbank.domain.account import Account
+from netbank.domain.counter import CounterTransaction, IdentityCheck, TransactionCode
+from netbank.domain.customer import Customer
+from netbank.domain.errors import Code, NotFound, RuleViolation
+from netbank.domain.institution import Institution, StaffRole
+from netbank.domain.session import AuthLevel, PrincipalKind
+from netbank.services.ports import UnitOfWork
+
+
+@dataclass(frozen=True)
+class TellerActor:
+    """A signed-in member of staff, working at ``branch_id`` of their own institution."""
+
+    session_id: int
+    teller_id: int
+    teller_number: str
+    institution_id: int
+    institution_code: str
+    branch_id: int
+    branch_code: str
+    role: StaffRole
+
+    @property
+    def label(self) -> str:
+        return f"teller:{self.institution_code}/{self.teller_number}"
+
+
+@dataclass(frozen=True)
+class CustomerActor:
+    """A signed-in customer: an enrolled one (``contract_id``) or a card/passbook login
+    (``account_id``, E1: query only)."""
+
+    session_id: int
+    principal: PrincipalKind
+    institution_id: int
+    institution_code: str
+    customer_id: int
+    level: AuthLevel
+    contract_id: int | None = None
+    account_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"customer:{self.institution_code}/{self.customer_id}"
+
+    def ensure_enrolled(self) -> int:
+        """E1: the card/passbook version has no enrolment and can only query."""
+        if self.contract_id is None:
+            raise RuleViolation(Code.E1_QUERY_ONLY)
+        return self.contract_id
+
+
+def id_of(entity: Any) -> int:
+    """The database id of a persisted entity (flushed before it is asked for)."""
+    value = entity.id
+    if value is None:
+        raise RuntimeError(f"{type(entity).__name__} has no id yet")
+    return int(value)
+
+
+def institution_by_code(uow: UnitOfWork, code: str) -> Institution:
+    inst = uow.institutions.get_by_code(code)
+    if inst is None:
+        raise NotFound(Code.INSTITUTION_NOT_FOUND, institution=code)
+    return inst
+
+
+def customer_by_number(
+    uow: UnitOfWork, institution_id: int, number: str, *, for_update: bool = False
+) -> Customer:
+    customer = uow.customers.get_by_number(institution_id, number, for_update=for_update)
+    if customer is None:
+        raise NotFound(Code.CUSTOMER_NOT_FOUND)
+    return customer
+
+
+def account_by_number(
+    uow: UnitOfWork, institution_id: int, number: str, *, for_update: bool = False
+) -> Account:
+    account = uow.accounts.get_by_number(institution_id, number, for_update=for_update)
+    if account is None:
+        raise NotFound(Code.ACCOUNT_NOT_FOUND)
+    return account
+
+
+def customers_account(uow: UnitOfWork, customer: Customer, number: str) -> Account:
+    """The account ``number`` of ``customer``, locked for update; C2: an account of someone
+    else is refused (as not found, so account numbers cannot be probed)."""
+    account = account_by_number(uow, customer.institution_id, number, for_update=True)
+    if account.customer_id != customer.id:
+        raise RuleViolation(Code.C2_ACCOUNT_NOT_CUSTOMERS)
+    return account
+
+
+def usable_identity_check(
+    uow: UnitOfWork, actor: TellerActor, customer: Customer, check_id: int | None, now: datetime
+) -> IdentityCheck:
+    """E12: counter work for a customer needs the in-person identity check this teller
+    recorded for this customer, still within its validity."""
+    check = uow.counter.get_identity_check(check_id) if check_id is not None else None
+    if check is None or check.institution_id != actor.institution_id:
+        raise RuleViolation(Code.E12_IDENTITY_CHECK_REQUIRED)
+    check.ensure_usable(teller_id=actor.teller_id, customer_id=id_of(customer), now=now)
+    return check
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a counter transaction hands back (and prints): E12's record."""
+
+    transaction_id: int
+    code: str
+    action: str
+    teller_number: str
+    branch_code: str
+    institution_code: str
+    at: datetime
+    customer_number: str
+    details: dict[str, Any]
+
+
+def journal(
+    uow: UnitOfWork,
+    actor: TellerActor,
+    customer: Customer,
+    *,
+    code: TransactionCode,
+    action: str,
+    check: IdentityCheck | None,
+    account: Account | None,
+    details: dict[str, Any],
+    now: datetime,
+) -> Receipt:
+    """Record a counter transaction (E12) and its audit entry, in the caller's transaction."""
+    txn = CounterTransaction(
+        institution_id=actor.institution_id,
+        branch_id=actor.branch_id,
+        teller_id=actor.teller_id,
+        customer_id=id_of(customer),
+        code=code,
+        action=action,
+        at=now,
+        identity_check_id=check.id if check else None,
+        account_id=account.id if account else None,
+        details=details,
+    )
+    uow.counter.add_transaction(txn)
+    audit_details = {
+        "transaction_id": id_of(txn),
+        "code": code.value,
+        "action": action,
+        "branch": actor.branch_code,
+        "identity_check": check.id if check else None,
+        **details,
+    }
+    uow.audit.append(
+        chain=actor.institution_code,
+        at=now,
+        actor=actor.label,
+        event=f"counter.{code.value}.{action}",
+        subject=f"customer:{customer.customer_number}",
+        details=audit_details,
+    )
+    return Receipt(
+        transaction_id=id_of(txn),
+        code=code.value,
+        action=action,
+        teller_number=actor.teller_number,
+        branch_code=actor.branch_code,
+        institution_code=actor.institution_code,
+        at=now,
+        customer_number=customer.customer_number,
+        details=details,
+    )

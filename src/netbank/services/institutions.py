@@ -1,0 +1,79 @@
+"""Institutions, branches and staff: set-up use cases (demo loader, administration)."""
+
+from __future__ import annotations
+
+from netbank.domain.errors import Code, Conflict, NotFound
+from netbank.domain.institution import Branch, Institution, InstitutionKind, StaffRole, Teller
+from netbank.domain.policy import Policy
+from netbank.services.common import id_of, institution_by_code
+from netbank.services.ports import Deps
+
+
+def sync_institutions(deps: Deps) -> list[str]:
+    """Create or update one institution per policy file; returns the codes created."""
+    created: list[str] = []
+    with deps.uow() as uow:
+        for policy in deps.policies.all():
+            inst = uow.institutions.get_by_code(policy.institution_code)
+            if inst is None:
+                uow.institutions.add(_institution_from(policy))
+                created.append(policy.institution_code)
+            else:
+                inst.name = policy.name or inst.name
+                inst.kind = InstitutionKind(policy.kind)
+                inst.currency = policy.currency
+                inst.timezone = policy.timezone
+        uow.commit()
+    return created
+
+
+def _institution_from(policy: Policy) -> Institution:
+    return Institution(
+        code=policy.institution_code,
+        name=policy.name or policy.institution_code,
+        kind=InstitutionKind(policy.kind),
+        currency=policy.currency,
+        timezone=policy.timezone,
+    )
+
+
+def add_branch(deps: Deps, institution_code: str, code: str, name: str) -> Branch:
+    with deps.uow() as uow:
+        inst = institution_by_code(uow, institution_code)
+        if uow.institutions.get_branch_by_code(id_of(inst), code) is not None:
+            raise Conflict(Code.BRANCH_EXISTS, branch=code)
+        branch = Branch(institution_id=id_of(inst), code=code, name=name)
+        uow.institutions.add_branch(branch)
+        uow.commit()
+        return branch
+
+
+def add_teller(
+    deps: Deps,
+    institution_code: str,
+    branch_code: str,
+    teller_number: str,
+    name: str,
+    password: str,
+    role: StaffRole = StaffRole.TELLER,
+) -> Teller:
+    policy = deps.policies.policy_for(institution_code)
+    digest = deps.hasher.hash(password, policy.password)
+    with deps.uow() as uow:
+        inst = institution_by_code(uow, institution_code)
+        branch = uow.institutions.get_branch_by_code(id_of(inst), branch_code)
+        if branch is None:
+            raise NotFound(Code.BRANCH_NOT_FOUND, branch=branch_code)
+        teller = Teller(
+            institution_id=id_of(inst),
+            branch_id=id_of(branch),
+            teller_number=teller_number,
+            name=name,
+            password_digest=digest,
+            role=role,
+        )
+        if uow.tellers.get_by_number(id_of(inst), teller_number) is not None:
+            raise Conflict(Code.TELLER_EXISTS, teller=teller_number)
+        uow.tellers.add(teller)
+        uow.commit()
+        return teller
