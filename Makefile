@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck venv dev-venv system-packages clean
+.PHONY: run test lint system-packages clean
 
 run: $(VENV)/.run-installed
 	$(BIN)/netbank migrate
@@ -19,16 +19,13 @@ run: $(VENV)/.run-installed
 	@echo "netbank: http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/docs)"
 	$(BIN)/netbank serve
 
-test: system-packages $(VENV)/.dev-installed
-	$(BIN)/ruff check src tests bench
-	$(BIN)/lint-imports
+test: system-packages lint
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports
-
-typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
 # --- set-up ---------------------------------------------------------------------------------

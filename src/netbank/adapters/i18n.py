@@ -52,16 +52,13 @@ class Catalogs:
 
     def __init__(self, directory: Path = I18N_DIR) -> None:
         self._messages: dict[str, dict[str, str]] = {
-            locale: _load(directory / locale / "LC_MESSAGES" / f"{DOMAIN}.po", locale)
-            for locale in SUPPORTED
+            locale: _load(directory / locale / "LC_MESSAGES" / f"{DOMAIN}.po", locale) for locale in SUPPORTED
         }
 
     def message(self, locale: str, msgid: str, **params: object) -> str:
         """The message for ``msgid`` in ``locale`` (else English, else the msgid itself),
         with ``params`` filled in."""
-        template = (
-            self._messages.get(locale, {}).get(msgid) or self._messages[DEFAULT].get(msgid) or msgid
-        )
+        template = self._messages.get(locale, {}).get(msgid) or self._messages[DEFAULT].get(msgid) or msgid
         return _render(template, params)
 
     def has(self, locale: str, msgid: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -61,7 +62,7 @@ class InstitutionRepository(Protocol):
     def add_branch(self, branch: Branch) -> None: ...
     def get_branch(self, branch_id: int) -> Branch | None: ...
     def get_branch_by_code(self, institution_id: int, code: str) -> Branch | None: ...
-    def list_branches(self, institution_id: int) -> list[Branch]: ...
+    def list_branches(self, institution_id: int) -> builtins.list[Branch]: ...
 
 
 class TellerRepository(Protocol):

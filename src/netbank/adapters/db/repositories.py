@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as OrmSession
 
+from netbank.adapters.db import tables as t
 from netbank.adapters.db.tables import audit_heads
 from netbank.domain.account import Account
 from netbank.domain.audit import GENESIS, AuditEntry, seal_entry
@@ -40,7 +42,7 @@ class SqlInstitutions(_Repo):
         return self._one(select(Institution).filter_by(code=code), False)  # type: ignore[no-any-return]
 
     def list(self) -> list[Institution]:
-        return list(self.s.scalars(select(Institution).order_by(Institution.id)))  # type: ignore[arg-type]
+        return list(self.s.scalars(select(Institution).order_by(t.institutions.c.id)))
 
     def add_branch(self, branch: Branch) -> None:
         self.s.add(branch)
@@ -51,8 +53,8 @@ class SqlInstitutions(_Repo):
     def get_branch_by_code(self, institution_id: int, code: str) -> Branch | None:
         return self._one(select(Branch).filter_by(institution_id=institution_id, code=code), False)  # type: ignore[no-any-return]
 
-    def list_branches(self, institution_id: int) -> list[Branch]:
-        stmt = select(Branch).filter_by(institution_id=institution_id).order_by(Branch.code)  # type: ignore[attr-defined]
+    def list_branches(self, institution_id: int) -> builtins.list[Branch]:
+        stmt = select(Branch).filter_by(institution_id=institution_id).order_by(t.branches.c.code)
         return list(self.s.scalars(stmt))
 
 
@@ -88,17 +90,17 @@ class SqlCustomers(_Repo):
     def find_by_document(self, institution_id: int, digest: str) -> list[Customer]:
         stmt = (
             select(Customer)
-            .join(IdentityDocument, IdentityDocument.customer_id == Customer.id)  # type: ignore[arg-type]
-            .where(Customer.institution_id == institution_id)  # type: ignore[arg-type]
-            .where(IdentityDocument.number_digest == digest)  # type: ignore[arg-type]
+            .join(t.identity_documents, t.identity_documents.c.customer_id == t.customers.c.id)
+            .where(t.customers.c.institution_id == institution_id)
+            .where(t.identity_documents.c.number_digest == digest)
         )
         return list(self.s.scalars(stmt))
 
     def search(self, institution_id: int, *, name: str | None, limit: int) -> list[Customer]:
-        stmt = select(Customer).where(Customer.institution_id == institution_id)  # type: ignore[arg-type]
+        stmt = select(Customer).where(t.customers.c.institution_id == institution_id)
         if name:
-            stmt = stmt.where(Customer.name.contains(name, autoescape=True))  # type: ignore[attr-defined]
-        return list(self.s.scalars(stmt.order_by(Customer.customer_number).limit(limit)))  # type: ignore[attr-defined]
+            stmt = stmt.where(t.customers.c.name.contains(name, autoescape=True))
+        return list(self.s.scalars(stmt.order_by(t.customers.c.customer_number).limit(limit)))
 
 
 class SqlAccounts(_Repo):
@@ -113,11 +115,19 @@ class SqlAccounts(_Repo):
         return self._one(stmt, for_update)  # type: ignore[no-any-return]
 
     def list_for_customer(self, customer_id: int) -> list[Account]:
-        stmt = select(Account).filter_by(customer_id=customer_id).order_by(Account.id)  # type: ignore[attr-defined]
+        stmt = select(Account).filter_by(customer_id=customer_id).order_by(t.accounts.c.id)
         return list(self.s.scalars(stmt))
 
     def has_real_name_account(self, customer_id: int) -> bool:
-        stmt = select(Account.id).filter_by(customer_id=customer_id, real_name=True, status="open").limit(1)  # type: ignore[attr-defined]
+        stmt = (
+            select(t.accounts.c.id)
+            .where(
+                t.accounts.c.customer_id == customer_id,
+                t.accounts.c.real_name.is_(True),
+                t.accounts.c.status == "open",
+            )
+            .limit(1)
+        )
         return self.s.execute(stmt).first() is not None
 
 
@@ -145,7 +155,7 @@ class SqlContracts(_Repo):
         stmt = select(AccountLink).filter_by(contract_id=contract_id)
         if active_only:
             stmt = stmt.filter_by(status=LinkStatus.ACTIVE)
-        return list(self.s.scalars(stmt.order_by(AccountLink.id)))  # type: ignore[attr-defined]
+        return list(self.s.scalars(stmt.order_by(t.account_links.c.id)))
 
     def link_of(self, contract_id: int, account_id: int) -> AccountLink | None:
         stmt = select(AccountLink).filter_by(
@@ -172,12 +182,12 @@ class SqlSessions(_Repo):
     def list_live_for(
         self, *, contract_id: int | None, teller_id: int | None, now: datetime
     ) -> list[Session]:
-        stmt = select(Session).where(Session.revoked_at.is_(None), Session.expires_at > now)  # type: ignore[attr-defined]
+        stmt = select(Session).where(t.sessions.c.revoked_at.is_(None), t.sessions.c.expires_at > now)
         if contract_id is not None:
-            stmt = stmt.where(Session.contract_id == contract_id)  # type: ignore[arg-type]
+            stmt = stmt.where(t.sessions.c.contract_id == contract_id)
         if teller_id is not None:
-            stmt = stmt.where(Session.teller_id == teller_id)  # type: ignore[arg-type]
-        return list(self.s.scalars(stmt.order_by(Session.id)))  # type: ignore[attr-defined]
+            stmt = stmt.where(t.sessions.c.teller_id == teller_id)
+        return list(self.s.scalars(stmt.order_by(t.sessions.c.id)))
 
 
 class SqlCounter(_Repo):
@@ -193,7 +203,11 @@ class SqlCounter(_Repo):
         self.s.flush()
 
     def transactions_for_customer(self, customer_id: int) -> list[CounterTransaction]:
-        stmt = select(CounterTransaction).filter_by(customer_id=customer_id).order_by(CounterTransaction.id)  # type: ignore[attr-defined]
+        stmt = (
+            select(CounterTransaction)
+            .filter_by(customer_id=customer_id)
+            .order_by(t.counter_transactions.c.id)
+        )
         return list(self.s.scalars(stmt))
 
 
@@ -234,7 +248,7 @@ class SqlAudit(_Repo):
         return entry
 
     def entries(self, chain: str) -> Iterator[AuditEntry]:
-        stmt = select(AuditEntry).filter_by(chain=chain).order_by(AuditEntry.chain_seq)  # type: ignore[attr-defined]
+        stmt = select(AuditEntry).filter_by(chain=chain).order_by(t.audit_entries.c.chain_seq)
         yield from self.s.scalars(stmt.execution_options(yield_per=500))
 
     def heads(self) -> dict[str, tuple[int, str]]:
@@ -242,5 +256,10 @@ class SqlAudit(_Repo):
         return {chain: (int(seq), h) for chain, seq, h in rows}
 
     def recent(self, chain: str, limit: int) -> list[AuditEntry]:
-        stmt = select(AuditEntry).filter_by(chain=chain).order_by(AuditEntry.chain_seq.desc()).limit(limit)  # type: ignore[attr-defined]
+        stmt = (
+            select(AuditEntry)
+            .filter_by(chain=chain)
+            .order_by(t.audit_entries.c.chain_seq.desc())
+            .limit(limit)
+        )
         return list(self.s.scalars(stmt))

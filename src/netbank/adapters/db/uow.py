@@ -10,9 +10,19 @@ from sqlalchemy.orm import sessionmaker
 
 from netbank.adapters.db import repositories as r
 from netbank.adapters.db.tables import map_domain
+from netbank.services import ports
 
 
 class SqlUnitOfWork:
+    institutions: ports.InstitutionRepository
+    tellers: ports.TellerRepository
+    customers: ports.CustomerRepository
+    accounts: ports.AccountRepository
+    contracts: ports.ContractRepository
+    sessions: ports.SessionRepository
+    counter: ports.CounterRepository
+    audit: ports.AuditRepository
+
     def __init__(self, factory: sessionmaker, *, readonly: bool = False) -> None:  # type: ignore[type-arg]
         self._factory = factory
         self._readonly = readonly
@@ -35,10 +45,9 @@ class SqlUnitOfWork:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        try:
-            self.session.rollback()
-        finally:
-            self.session.close()
+        # close() rolls back whatever was not committed and detaches the objects without
+        # expiring them, so what a use case returns stays readable after the unit of work.
+        self.session.close()
 
     def commit(self) -> None:
         if self._readonly:
@@ -58,5 +67,5 @@ class SqlUnitOfWorkFactory:
         self.engine = engine
         self._factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
-    def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
+    def __call__(self, *, readonly: bool = False) -> ports.UnitOfWork:
         return SqlUnitOfWork(self._factory, readonly=readonly)

@@ -61,7 +61,7 @@ def error_body(request: Request, code: str, params: dict[str, Any], **extra: Any
 def status_of(exc: DomainError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 422
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from netbank.entrypoints.api import schemas as s
@@ -10,7 +12,7 @@ from netbank.services import auth, enrolment
 
 router = APIRouter(prefix="/api/v1", tags=["public"])
 
-REFUSALS = {
+REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Authentication failed"},
     404: {"description": "Not found"},
     409: {"description": "Conflict"},
