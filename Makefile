@@ -17,6 +17,8 @@ run: $(VENV)/.run-installed
 	$(BIN)/netbank migrate
 	$(BIN)/netbank load-demo --if-empty
 	@echo "netbank: http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/docs)"
+	@echo "SMS / ARS / app codes are delivered to var/outbox.log: .venv/bin/netbank outbox tail -f"
+	@echo "demo TOTP codes: .venv/bin/netbank otp code edb 100002"
 	$(BIN)/netbank serve
 
 test: system-packages lint
@@ -46,6 +48,7 @@ $(VENV)/.dev-installed: $(VENV)/bin/python pyproject.toml constraints.txt
 system-packages:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v oathtool >/dev/null 2>&1 || missing="$$missing oathtool"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  $(APT) update -q && $(APT) install -y -q --no-install-recommends $$missing; \

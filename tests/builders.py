@@ -208,3 +208,23 @@ class Api:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def otp_customer(api: Api, deps: Deps, *, phone: str = "13912345678") -> tuple[Person, str, str]:
+    """An OTP-version customer enrolled at the counter: (person, card, otpauth URI)."""
+    p = make_customer(deps)
+    card = make_account(deps, p, label="card")
+    token = api.teller_token()
+    check = api.check(token, p)
+    r = api.post(
+        "/api/v1/teller/transactions/819101/add",
+        token,
+        customer_number=p.number,
+        identity_check_id=check,
+        version="otp",
+        registration_account_number=card,
+        login_password=LOGIN_PASSWORD,
+        medium={"otp_phone": phone},
+    )
+    assert r.status_code == 201, r.text
+    return p, card, str(r.json()["otp_enrolment"]["otpauth_uri"])

@@ -102,6 +102,7 @@ def make_settings(database_url: str, data_dir: Path) -> Settings:
         policy_dir=REPO / "policies",
         identity_seal_key=base64.b64encode(b"s" * 32).decode(),
         identity_lookup_key=base64.b64encode(b"l" * 32).decode(),
+        secrets_key=base64.b64encode(b"k" * 32).decode(),
     )
 
 

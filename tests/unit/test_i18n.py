@@ -22,7 +22,17 @@ from netbank.adapters.i18n import (
 from netbank.domain.errors import Code
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "netbank"
-UI_MSGIDS = frozenset({"landing.title", "landing.docs", "landing.institutions"})
+UI_MSGIDS = frozenset(
+    {
+        "landing.title",
+        "landing.docs",
+        "landing.institutions",
+        # texts of messages sent through the outbox (netbank.adapters.notify.render)
+        "message.challenge_code.sms",
+        "message.challenge_code.voice",
+        "message.challenge_code.app",
+    }
+)
 #: Params given outside a ``SomeError(Code.X, name=...)`` call: the API's error envelope
 #: (``entrypoints/api/errors.py``) fills REQUEST_VALIDATION with the offending field.
 EXTRA_PARAMS: dict[str, set[str]] = {Code.REQUEST_VALIDATION.value: {"field"}}

@@ -78,3 +78,35 @@ class RandomTokens:
 
     def digest(self, token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+    def new_code(self, digits: int) -> str:
+        """A uniformly random numeric one-time code."""
+        return f"{secrets.randbelow(10**digits):0{digits}d}"
+
+    def new_seed(self, size: int) -> bytes:
+        return secrets.token_bytes(size)
+
+    def new_key(self) -> str:
+        return secrets.token_hex(16)
+
+
+class AesGcmSecretBox:
+    """Seals secrets the system must read back (TOTP seeds, queued one-time codes) with
+    AES-256-GCM; the purpose is bound as associated data, so a sealed seed cannot be passed
+    off as a message. ``digest`` is a keyed HMAC for values only ever compared."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != 32:
+            raise ValueError("the secrets key must be 32 bytes")
+        self._aead = AESGCM(key)
+        self._mac_key = hashlib.sha256(b"netbank digest key\x00" + key).digest()
+
+    def seal(self, plaintext: bytes, purpose: str) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._aead.encrypt(nonce, plaintext, purpose.encode())
+
+    def open(self, sealed: bytes, purpose: str) -> bytes:
+        return self._aead.decrypt(sealed[:12], sealed[12:], purpose.encode())
+
+    def digest(self, value: str, purpose: str) -> str:
+        return hmac.new(self._mac_key, f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()

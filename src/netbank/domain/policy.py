@@ -86,6 +86,46 @@ class SessionPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class OTPPolicy:
+    """K2: the TOTP parameters, the issuer shown in authenticator apps, and the lock-out."""
+
+    digits: int = 6
+    step_seconds: int = 30
+    drift_steps: int = 1
+    algorithm: str = "SHA1"
+    max_failures: int = 5
+    issuer: str = "netbank"
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengeSettings:
+    """SMS / ARS / one-time code challenges: lifetime, attempts, code length."""
+
+    ttl_seconds: int = 180
+    max_attempts: int = 5
+    code_digits: int = 6
+
+
+@dataclass(frozen=True, slots=True)
+class StepUpPolicy:
+    """How long a step-up lasts, and what needs one."""
+
+    valid_minutes: int = 5
+    #: level (30 one-time code, 40 certificate) needed to change the login password when the
+    #: customer has a strong medium (OTP or certificate version); 0 = no step-up.
+    password_change_level: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitPolicy:
+    """Verification attempts per window, per customer and per client address."""
+
+    window_seconds: int = 300
+    per_customer: int = 10
+    per_address: int = 30
+
+
+@dataclass(frozen=True, slots=True)
 class CounterPolicy:
     """E12: how long an in-person identity check recorded by a teller stays usable."""
 
@@ -103,6 +143,8 @@ class Policy:
     timezone: str
     name: str = ""
     kind: str = "bank"
+    #: language of messages sent to customers (SMS, voice): ko, zh or en
+    language: str = "en"
     system_limit_minor: int = 100_000_000
     limits: Mapping[Version, VersionLimits] = field(default_factory=_default_limits)
     fees: Fees = field(default_factory=Fees)
@@ -110,6 +152,10 @@ class Policy:
     password: PasswordPolicy = field(default_factory=PasswordPolicy)
     session: SessionPolicy = field(default_factory=SessionPolicy)
     counter: CounterPolicy = field(default_factory=CounterPolicy)
+    otp: OTPPolicy = field(default_factory=OTPPolicy)
+    challenge: ChallengeSettings = field(default_factory=ChallengeSettings)
+    step_up: StepUpPolicy = field(default_factory=StepUpPolicy)
+    rate_limit: RateLimitPolicy = field(default_factory=RateLimitPolicy)
     #: E5: kinds accepted as registration account. The SPEC allows only the debit main card;
     #: an institution may not widen this past the SPEC (checked), only keep it.
     registration_account_kinds: frozenset[AccountKind] = field(default_factory=_default_registration_kinds)
@@ -129,10 +175,16 @@ class Policy:
         self.fees.check()
         if not self.registration_account_kinds <= {AccountKind.DEBIT_MAIN_CARD}:
             raise ValueError("E5: only the debit main card can be a registration account")
+        if self.language not in {"ko", "zh", "en"}:
+            raise ValueError("institution language must be ko, zh or en")
         if self.kind not in {"bank", "securities_finance"}:
             raise ValueError("institution kind must be bank or securities_finance")
         if self.phone_region not in {"CN", "KR"}:
             raise ValueError("E15: phone_region must be CN or KR")
+        if self.otp.algorithm not in {"SHA1", "SHA256", "SHA512"} or self.otp.digits not in {6, 7, 8}:
+            raise ValueError("K2: TOTP algorithm SHA1/SHA256/SHA512 with 6-8 digits")
+        if not 1 <= self.challenge.max_attempts <= 10 or not 6 <= self.challenge.code_digits <= 8:
+            raise ValueError("K2: challenge attempts 1-10, code 6-8 digits")
         if not self.ukey_generations <= {1, 2}:
             raise ValueError("K1: UKEY generations are 1 and 2")
         return self
@@ -148,6 +200,7 @@ class Policy:
             timezone=str(inst.pop("timezone")),
             name=str(inst.pop("name", "")),
             kind=str(inst.pop("kind", "bank")),
+            language=str(inst.pop("language", "en")),
         )
         _no_extra("institution", inst)
         limits_table = _pop_table(data, "limits")
@@ -171,6 +224,10 @@ class Policy:
             password=_table(PasswordPolicy, data, "password"),
             session=_table(SessionPolicy, data, "session"),
             counter=_table(CounterPolicy, data, "counter"),
+            otp=_table(OTPPolicy, data, "otp"),
+            challenge=_table(ChallengeSettings, data, "challenge"),
+            step_up=_table(StepUpPolicy, data, "step_up"),
+            rate_limit=_table(RateLimitPolicy, data, "rate_limit"),
         )
         accounts = _pop_table(data, "accounts")
         if "registration_kinds" in accounts:

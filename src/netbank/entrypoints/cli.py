@@ -17,8 +17,12 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(help="The hash-chained audit trail", no_args_is_help=True)
 import_app = typer.Typer(help="Bulk imports", no_args_is_help=True)
+otp_app = typer.Typer(help="One-time passwords (development helpers)", no_args_is_help=True)
+outbox_app = typer.Typer(help="Messages queued for SMS / voice / app delivery", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(import_app, name="import")
+app.add_typer(otp_app, name="otp")
+app.add_typer(outbox_app, name="outbox")
 console = Console()
 
 
@@ -141,6 +145,105 @@ def import_customers(
         console.print(f"  line {err.line}: {err.reason}")
     if result.errors:
         raise typer.Exit(1)
+
+
+@otp_app.command("code")
+def otp_code(
+    institution: Annotated[str, typer.Argument(help="Institution code, e.g. edb")],
+    customer_number: Annotated[str, typer.Argument(help="Core customer number, e.g. 100002")],
+) -> None:
+    """Print the TOTP code a demo customer's authenticator shows now (not in production)."""
+    from netbank.bootstrap import bootstrap
+    from netbank.domain.errors import DomainError
+    from netbank.services.strong_auth import current_totp_code
+
+    state = bootstrap()
+    try:
+        if state.settings.environment == "production":
+            console.print("[red]netbank otp code is a development helper; refused in production[/red]")
+            raise typer.Exit(2)
+        try:
+            print(current_totp_code(state.deps, institution, customer_number))
+        except DomainError as exc:
+            console.print(f"[red]{exc.code.value}[/red]")
+            raise typer.Exit(1) from None
+    finally:
+        state.close()
+
+
+@outbox_app.command("tail")
+def outbox_tail(
+    lines: Annotated[int, typer.Option("-n", help="How many messages")] = 10,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new messages")] = False,
+) -> None:
+    """Show the latest queued messages and their delivery state; with the development file
+    sender, also the texts as delivered (one-time codes included)."""
+    import json
+    import time
+
+    from netbank.bootstrap import bootstrap
+    from netbank.services.outbox import recent_messages
+
+    state = bootstrap()
+    try:
+        table = Table("id", "kind", "to", "status", "attempts", "created", "sent", "error")
+        for m in reversed(recent_messages(state.deps, lines)):
+            table.add_row(
+                str(m.id),
+                m.kind,
+                m.recipient_masked,
+                m.status,
+                str(m.attempts),
+                m.created_at,
+                m.sent_at or "",
+                m.last_error or "",
+            )
+        console.print(table)
+        path = state.settings.resolved_outbox_file
+        if state.settings.outbox_sender != "file":
+            return
+        console.print(f"delivered texts ({path}):")
+        seen = 0
+        while True:
+            texts = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+            start = max(len(texts) - lines, 0) if seen == 0 else seen
+            for raw in texts[start:]:
+                item = json.loads(raw)
+                console.print(f"  #{item['id']} {item['kind']} to {item['to']}: {item['text']}")
+            seen = len(texts)
+            if not follow:
+                return
+            time.sleep(1)
+    finally:
+        state.close()
+
+
+@outbox_app.command("run")
+def outbox_run(interval: Annotated[float, typer.Option(help="Seconds between passes")] = 1.0) -> None:
+    """Deliver queued messages until interrupted (when the server does not run the dispatcher)."""
+    import signal
+    import threading
+
+    from netbank.adapters.logging import configure_logging
+    from netbank.bootstrap import bootstrap, make_sender, retry_policy
+    from netbank.services.outbox import run_dispatcher
+
+    state = bootstrap()
+    configure_logging(state.settings.log_level)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        run_dispatcher(
+            state.deps,
+            make_sender(state.settings),
+            stop,
+            interval_seconds=interval,
+            retry=retry_policy(state.settings),
+        )
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        state.close()
 
 
 if __name__ == "__main__":

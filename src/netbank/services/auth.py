@@ -215,6 +215,7 @@ def login_teller(
                 details={"failures": teller.password_failures, "locked": teller.locked},
             )
             uow.commit()
+            teller.ensure_not_locked()  # the attempt that locks answers 423, as for customers
             raise AuthenticationFailed(Code.AUTHENTICATION_FAILED)
         teller.password_failures = 0
         branch = (
@@ -341,9 +342,13 @@ def logout(deps: Deps, token: str) -> None:
 
 
 def list_sessions(deps: Deps, actor: CustomerActor) -> list[Session]:
+    """The customer's live sessions: not revoked, not past their absolute or idle time."""
     contract_id = actor.ensure_enrolled()
+    idle = timedelta(minutes=deps.policies.policy_for(actor.institution_code).session.idle_minutes)
+    now = deps.clock.now()
     with deps.uow(readonly=True) as uow:
-        return uow.sessions.list_live_for(contract_id=contract_id, teller_id=None, now=deps.clock.now())
+        sessions = uow.sessions.list_live_for(contract_id=contract_id, teller_id=None, now=now)
+        return [s for s in sessions if s.is_live(now, idle)]
 
 
 def revoke_session(deps: Deps, actor: CustomerActor, session_id: int) -> None:

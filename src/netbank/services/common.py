@@ -113,6 +113,15 @@ def usable_identity_check(
 
 
 @dataclass(frozen=True)
+class OTPEnrolment:
+    """K2: what the customer scans at the counter, once. Never stored in clear, never logged."""
+
+    otpauth_uri: str
+    qr_svg: str
+    qr_png_base64: str
+
+
+@dataclass(frozen=True)
 class Receipt:
     """What a counter transaction hands back (and prints): E12's record."""
 
@@ -125,6 +134,7 @@ class Receipt:
     at: datetime
     customer_number: str
     details: dict[str, Any]
+    otp_enrolment: OTPEnrolment | None = None
 
 
 def journal(

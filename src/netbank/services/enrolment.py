@@ -7,9 +7,11 @@ database transaction."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
-from netbank.domain.counter import TransactionCode
+from netbank.domain.account import Account
+from netbank.domain.counter import IdentityCheck, TransactionCode
 from netbank.domain.customer import Customer, ensure_eligible, mask_phone, normalize_phone
 from netbank.domain.enrolment import (
     AccountLink,
@@ -29,6 +31,7 @@ from netbank.domain.errors import AuthenticationFailed, Code, Conflict, NotFound
 from netbank.domain.identity import DocumentType, normalize_document_number
 from netbank.domain.password import ensure_password_acceptable
 from netbank.domain.policy import Policy
+from netbank.domain.session import AuthLevel
 from netbank.services.common import (
     CustomerActor,
     Receipt,
@@ -41,6 +44,7 @@ from netbank.services.common import (
     usable_identity_check,
 )
 from netbank.services.ports import Deps, UnitOfWork
+from netbank.services.strong_auth import provision_totp, require_level, retire_totp
 
 
 @dataclass(frozen=True)
@@ -200,6 +204,13 @@ def change_login_password(deps: Deps, actor: CustomerActor, old_password: str, n
     """E13: the customer changes their own (customer-level) login password."""
     contract_id = actor.ensure_enrolled()
     policy = deps.policies.policy_for(actor.institution_code)
+    level = policy.step_up.password_change_level
+    if level:
+        with deps.uow(readonly=True) as uow:
+            current = uow.contracts.get(contract_id)
+            strong_medium = current is not None and current.version.counter_only
+        if strong_medium:  # K2: a customer with an OTP or UKEY proves it before this change
+            require_level(deps, actor, AuthLevel(level))
     now = deps.clock.now()
     with deps.uow() as uow:
         contract = uow.contracts.get(contract_id, for_update=True)
@@ -298,6 +309,9 @@ def add_contract(deps: Deps, actor: TellerActor, cmd: ContractAdd) -> Receipt:
             details=_contract_details(contract, account.masked_number),
             now=now,
         )
+        if contract.version is Version.OTP:  # K2: the seed is provisioned with the contract
+            enrolment = provision_totp(deps, uow, contract, customer.customer_number, policy, now)
+            receipt = replace(receipt, otp_enrolment=enrolment)
         uow.commit()
         return receipt
 
@@ -349,6 +363,11 @@ def modify_contract(deps: Deps, actor: TellerActor, cmd: ContractModify) -> Rece
             details=details,
             now=now,
         )
+        if contract.version is Version.OTP and before is not Version.OTP:
+            enrolment = provision_totp(deps, uow, contract, customer.customer_number, policy, now)
+            receipt = replace(receipt, otp_enrolment=enrolment)
+        elif contract.version is not Version.OTP and before is Version.OTP:
+            retire_totp(uow, id_of(contract))
         uow.commit()
         return receipt
 
@@ -363,6 +382,7 @@ def delete_contract(deps: Deps, actor: TellerActor, customer_number: str, identi
         contract = _contract_or_404(uow, customer)
         links = uow.contracts.links_of(id_of(contract))
         contract.end(now, links)
+        retire_totp(uow, id_of(contract))
         for session in uow.sessions.list_live_for(contract_id=id_of(contract), teller_id=None, now=now):
             session.revoke(now)
         receipt = journal(
@@ -465,6 +485,35 @@ def remove_linked_account(
 # --- counter: login password reset (E13) --------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _RegistrationCounter:
+    customer: Customer
+    check: IdentityCheck
+    contract: Contract
+    account: Account
+
+
+def _with_registration_account(
+    uow: UnitOfWork,
+    actor: TellerActor,
+    customer_number: str,
+    identity_check_id: int,
+    registration_account_number: str,
+    now: datetime,
+) -> _RegistrationCounter:
+    """The prologue of counter work that needs the registration account presented: the
+    in-person check (E12), an active contract (E3), the registration account itself (E7),
+    open and free of C3 flags (E11)."""
+    customer = customer_by_number(uow, actor.institution_id, customer_number, for_update=True)
+    check = usable_identity_check(uow, actor, customer, identity_check_id, now)
+    contract = _contract_or_404(uow, customer)
+    account = customers_account(uow, customer, registration_account_number)
+    contract.ensure_presented_registration_account(account)
+    account.ensure_open()
+    account.ensure_no_blocking_flags()
+    return _RegistrationCounter(customer, check, contract, account)
+
+
 def reset_login_password(
     deps: Deps,
     actor: TellerActor,
@@ -478,29 +527,136 @@ def reset_login_password(
     policy = deps.policies.policy_for(actor.institution_code)
     now = deps.clock.now()
     with deps.uow() as uow:
-        customer = customer_by_number(uow, actor.institution_id, customer_number, for_update=True)
-        check = usable_identity_check(uow, actor, customer, identity_check_id, now)
-        contract = _contract_or_404(uow, customer)
-        account = customers_account(uow, customer, registration_account_number)
-        contract.ensure_presented_registration_account(account)
-        account.ensure_open()
-        account.ensure_no_blocking_flags()
-        ensure_password_acceptable(
-            new_password, policy.password, forbidden=_password_identifiers(customer, account.number)
+        w = _with_registration_account(
+            uow, actor, customer_number, identity_check_id, registration_account_number, now
         )
-        was_locked = contract.password_locked
-        contract.reset_password(deps.hasher.hash(new_password, policy.password))
-        for session in uow.sessions.list_live_for(contract_id=id_of(contract), teller_id=None, now=now):
+        ensure_password_acceptable(
+            new_password, policy.password, forbidden=_password_identifiers(w.customer, w.account.number)
+        )
+        was_locked = w.contract.password_locked
+        w.contract.reset_password(deps.hasher.hash(new_password, policy.password))
+        for session in uow.sessions.list_live_for(contract_id=id_of(w.contract), teller_id=None, now=now):
             session.revoke(now)
         receipt = journal(
             uow,
             actor,
-            customer,
+            w.customer,
             code=TransactionCode.PASSWORD_RESET,
             action="reset",
-            check=check,
-            account=account,
+            check=w.check,
+            account=w.account,
             details={"was_locked": was_locked},
+            now=now,
+        )
+        uow.commit()
+        return receipt
+
+
+# --- counter: OTP maintenance (K2, E11) ---------------------------------------------------
+
+
+def _otp_contract(w: _RegistrationCounter) -> Contract:
+    if w.contract.version is not Version.OTP:
+        raise RuleViolation(Code.K2_OTP_NOT_ENROLLED)
+    return w.contract
+
+
+def replace_otp_phone(
+    deps: Deps,
+    actor: TellerActor,
+    customer_number: str,
+    identity_check_id: int,
+    registration_account_number: str,
+    otp_phone: str,
+) -> Receipt:
+    """Replace the phone of an OTP-version contract (E15 validation); the seed is kept."""
+    policy = deps.policies.policy_for(actor.institution_code)
+    now = deps.clock.now()
+    phone = normalize_phone(otp_phone, policy.phone_region)
+    with deps.uow() as uow:
+        w = _with_registration_account(
+            uow, actor, customer_number, identity_check_id, registration_account_number, now
+        )
+        contract = _otp_contract(w)
+        if contract.otp_phone == phone:
+            raise RuleViolation(Code.E8_NOTHING_TO_MODIFY)
+        before = mask_phone(contract.otp_phone or "")
+        contract.otp_phone = phone
+        receipt = journal(
+            uow,
+            actor,
+            w.customer,
+            code=TransactionCode.OTP_PHONE,
+            action="replace",
+            check=w.check,
+            account=w.account,
+            details={"from": before, "to": mask_phone(phone)},
+            now=now,
+        )
+        uow.commit()
+        return receipt
+
+
+def reprovision_totp(
+    deps: Deps,
+    actor: TellerActor,
+    customer_number: str,
+    identity_check_id: int,
+    registration_account_number: str,
+) -> Receipt:
+    """A new TOTP seed (new phone or authenticator app): the old seed stops working at once."""
+    policy = deps.policies.policy_for(actor.institution_code)
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        w = _with_registration_account(
+            uow, actor, customer_number, identity_check_id, registration_account_number, now
+        )
+        contract = _otp_contract(w)
+        receipt = journal(
+            uow,
+            actor,
+            w.customer,
+            code=TransactionCode.OTP_RESEED,
+            action="reseed",
+            check=w.check,
+            account=w.account,
+            details={},
+            now=now,
+        )
+        enrolment = provision_totp(deps, uow, contract, w.customer.customer_number, policy, now)
+        uow.commit()
+        return replace(receipt, otp_enrolment=enrolment)
+
+
+def unlock_totp(
+    deps: Deps,
+    actor: TellerActor,
+    customer_number: str,
+    identity_check_id: int,
+    registration_account_number: str,
+) -> Receipt:
+    """Lift the TOTP lock-out after too many wrong codes."""
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        w = _with_registration_account(
+            uow, actor, customer_number, identity_check_id, registration_account_number, now
+        )
+        contract = _otp_contract(w)
+        credential = uow.otp.active_credential(id_of(contract), for_update=True)
+        if credential is None:
+            raise RuleViolation(Code.K2_OTP_NOT_ENROLLED)
+        if not credential.locked:
+            raise Conflict(Code.K2_OTP_NOT_LOCKED)
+        credential.unlock()
+        receipt = journal(
+            uow,
+            actor,
+            w.customer,
+            code=TransactionCode.OTP_UNLOCK,
+            action="unlock",
+            check=w.check,
+            account=w.account,
+            details={},
             now=now,
         )
         uow.commit()

@@ -16,6 +16,8 @@ from netbank.domain.customer import Customer, IdentityDocument
 from netbank.domain.enrolment import AccountLink, Contract
 from netbank.domain.identity import DocumentType
 from netbank.domain.institution import Branch, Institution, Teller
+from netbank.domain.otp import Challenge, TOTPCredential, TOTPParameters
+from netbank.domain.outbox import OutboxMessage
 from netbank.domain.policy import PasswordPolicy, Policy
 from netbank.domain.session import Session
 
@@ -44,9 +46,40 @@ class IdentityVault(Protocol):
     def unseal(self, sealed: bytes) -> str: ...
 
 
+class SecretBox(Protocol):
+    """Secrets the system must read back (TOTP seeds, queued codes), sealed with a purpose."""
+
+    def seal(self, plaintext: bytes, purpose: str) -> bytes: ...
+    def open(self, sealed: bytes, purpose: str) -> bytes: ...
+    def digest(self, value: str, purpose: str) -> str: ...
+
+
 class TokenSource(Protocol):
+    """Randomness: session tokens, one-time codes, TOTP seeds, idempotency keys."""
+
     def new_token(self) -> str: ...
     def digest(self, token: str) -> str: ...
+    def new_code(self, digits: int) -> str: ...
+    def new_seed(self, size: int) -> bytes: ...
+    def new_key(self) -> str: ...
+
+
+class OTPCodec(Protocol):
+    """RFC 6238 arithmetic and provisioning (pyotp, segno)."""
+
+    def matching_step(self, seed: bytes, params: TOTPParameters, code: str, now: datetime) -> int | None: ...
+    def code_at(self, seed: bytes, params: TOTPParameters, at: datetime) -> str: ...
+    def provisioning_uri(self, seed: bytes, params: TOTPParameters, *, account: str, issuer: str) -> str: ...
+    def qr_svg(self, uri: str) -> str: ...
+    def qr_png(self, uri: str) -> bytes: ...
+
+
+class Sender(Protocol):
+    """Delivers one outbox message; raises on failure (the dispatcher retries)."""
+
+    def send(
+        self, *, message_id: int, dedup_key: str, kind: str, recipient: str, payload: Mapping[str, Any]
+    ) -> None: ...
 
 
 class PolicyBook(Protocol):
@@ -130,6 +163,24 @@ class AuditRepository(Protocol):
     def recent(self, chain: str, limit: int) -> list[AuditEntry]: ...
 
 
+class OTPRepository(Protocol):
+    def add_credential(self, credential: TOTPCredential) -> None: ...
+    def active_credential(self, contract_id: int, *, for_update: bool = False) -> TOTPCredential | None: ...
+    def add_challenge(self, challenge: Challenge) -> None: ...
+    def challenge(self, challenge_id: int, *, for_update: bool = False) -> Challenge | None: ...
+
+
+class OutboxRepository(Protocol):
+    def add(self, message: OutboxMessage) -> None: ...
+    def due(self, now: datetime, limit: int) -> list[OutboxMessage]: ...
+    def get(self, message_id: int, *, for_update: bool = False) -> OutboxMessage | None: ...
+    def recent(self, limit: int) -> list[OutboxMessage]: ...
+
+
+class RateLimitRepository(Protocol):
+    def hit(self, key: str, now: datetime, window_seconds: int) -> int: ...
+
+
 class UnitOfWork(Protocol):
     institutions: InstitutionRepository
     tellers: TellerRepository
@@ -139,6 +190,9 @@ class UnitOfWork(Protocol):
     sessions: SessionRepository
     counter: CounterRepository
     audit: AuditRepository
+    otp: OTPRepository
+    outbox: OutboxRepository
+    rate_limits: RateLimitRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -161,8 +215,10 @@ class Deps:
     clock: Clock
     hasher: SecretHasher
     vault: IdentityVault
+    secrets: SecretBox
     tokens: TokenSource
     policies: PolicyBook
+    otp: OTPCodec
 
     def today_in(self, timezone: str) -> date:
         """L4/E2: the business date in the institution's time zone."""

@@ -7,7 +7,9 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session as OrmSession
 
 from netbank.adapters.db import tables as t
@@ -18,6 +20,8 @@ from netbank.domain.counter import CounterTransaction, IdentityCheck
 from netbank.domain.customer import Customer, IdentityDocument
 from netbank.domain.enrolment import AccountLink, Contract, ContractStatus, LinkStatus
 from netbank.domain.institution import Branch, Institution, Teller
+from netbank.domain.otp import Challenge, TOTPCredential
+from netbank.domain.outbox import MessageStatus, OutboxMessage
 from netbank.domain.session import Session
 
 
@@ -217,16 +221,17 @@ class SqlAudit(_Repo):
     ) -> AuditEntry:
         """Append to ``chain`` under the row lock of its head, so concurrent appends to one
         chain are serialised and the chain never forks."""
-        head = self.s.execute(
+        # Create the chain's head once (concurrent first appends do not collide), then lock it.
+        self.s.execute(
+            _upsert_insert(self.s, audit_heads)
+            .values(chain=chain, last_seq=0, last_hash=GENESIS)
+            .on_conflict_do_nothing(index_elements=[audit_heads.c.chain])
+        )
+        last_seq, last_hash = self.s.execute(
             select(audit_heads.c.last_seq, audit_heads.c.last_hash)
             .where(audit_heads.c.chain == chain)
             .with_for_update()
-        ).first()
-        if head is None:
-            self.s.execute(audit_heads.insert().values(chain=chain, last_seq=0, last_hash=GENESIS))
-            last_seq, last_hash = 0, GENESIS
-        else:
-            last_seq, last_hash = head
+        ).one()
         entry = seal_entry(
             AuditEntry(
                 chain=chain,
@@ -263,3 +268,71 @@ class SqlAudit(_Repo):
             .limit(limit)
         )
         return list(self.s.scalars(stmt))
+
+
+class SqlOTP(_Repo):
+    def add_credential(self, credential: TOTPCredential) -> None:
+        self.s.add(credential)
+        self.s.flush()
+
+    def active_credential(self, contract_id: int, *, for_update: bool = False) -> TOTPCredential | None:
+        stmt = select(TOTPCredential).filter_by(contract_id=contract_id, active=True)
+        return self._one(stmt, for_update)  # type: ignore[no-any-return]
+
+    def add_challenge(self, challenge: Challenge) -> None:
+        self.s.add(challenge)
+        self.s.flush()
+
+    def challenge(self, challenge_id: int, *, for_update: bool = False) -> Challenge | None:
+        return self._one(select(Challenge).filter_by(id=challenge_id), for_update)  # type: ignore[no-any-return]
+
+
+class SqlOutbox(_Repo):
+    def add(self, message: OutboxMessage) -> None:
+        self.s.add(message)
+        self.s.flush()
+
+    def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        """Messages ready to send, locked; other dispatchers skip them (PostgreSQL
+        ``SKIP LOCKED``; SQLite serialises writers anyway)."""
+        c = t.outbox_messages.c
+        stmt = (
+            select(OutboxMessage)
+            .where(c.status == MessageStatus.PENDING.value, c.next_attempt_at <= now)
+            .where(or_(c.leased_until.is_(None), c.leased_until <= now))
+            .order_by(c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(self.s.scalars(stmt))
+
+    def get(self, message_id: int, *, for_update: bool = False) -> OutboxMessage | None:
+        return self._one(select(OutboxMessage).filter_by(id=message_id), for_update)  # type: ignore[no-any-return]
+
+    def recent(self, limit: int) -> list[OutboxMessage]:
+        stmt = select(OutboxMessage).order_by(t.outbox_messages.c.id.desc()).limit(limit)
+        return list(self.s.scalars(stmt))
+
+
+def _upsert_insert(session: OrmSession, table: Any) -> Any:
+    """``INSERT`` with ``ON CONFLICT`` for the dialect in use (SQLite or PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(table)
+    return sqlite_insert(table)
+
+
+class SqlRateLimits(_Repo):
+    def hit(self, key: str, now: datetime, window_seconds: int) -> int:
+        """Count one attempt in the fixed window containing ``now``; returns the count. One
+        atomic upsert, so concurrent hits from several processes never collide."""
+        table = t.rate_limit_buckets
+        window = datetime.fromtimestamp(now.timestamp() // window_seconds * window_seconds, tz=now.tzinfo)
+        stmt = _upsert_insert(self.s, table).values(key=key, window_start=window, count=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "count": case((table.c.window_start == window, table.c.count + 1), else_=1),
+                "window_start": window,
+            },
+        ).returning(table.c.count)
+        return int(self.s.execute(stmt).scalar_one())

@@ -42,6 +42,15 @@ from netbank.domain.enrolment import (
 )
 from netbank.domain.identity import DocumentType
 from netbank.domain.institution import Branch, Institution, InstitutionKind, StaffRole, Teller
+from netbank.domain.otp import (
+    Challenge,
+    ChallengeChannel,
+    ChallengePurpose,
+    ChallengeStatus,
+    OTPAlgorithm,
+    TOTPCredential,
+)
+from netbank.domain.outbox import MessageKind, MessageStatus, OutboxMessage
 from netbank.domain.session import AuthLevel, PrincipalKind, Session
 
 NAMING = {
@@ -280,6 +289,81 @@ audit_heads = Table(
     Column("last_hash", String(64), nullable=False),
 )
 
+# --- K2: one-time passwords, challenges, the outbox, rate limits --------------------------
+
+totp_credentials = Table(
+    "totp_credentials",
+    metadata,
+    _pk(),
+    _fk("contract_id", "contracts.id"),
+    _fk("institution_id", "institutions.id"),
+    Column("seed_sealed", LargeBinary, nullable=False),
+    Column("algorithm", StrEnumType(OTPAlgorithm), nullable=False),
+    Column("digits", Integer, nullable=False),
+    Column("step_seconds", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_step", BigInteger, nullable=False),
+    Column("drift_steps", Integer, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("locked", Boolean, nullable=False),
+    Column("active", Boolean, nullable=False),
+    # K2: one active seed per contract.
+    Index(
+        "uq_totp_credentials_active_contract",
+        "contract_id",
+        unique=True,
+        sqlite_where=text("active"),
+        postgresql_where=text("active"),
+    ),
+)
+
+challenges = Table(
+    "challenges",
+    metadata,
+    _pk(),
+    _fk("institution_id", "institutions.id"),
+    Column("purpose", StrEnumType(ChallengePurpose), nullable=False),
+    Column("channel", StrEnumType(ChallengeChannel), nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("code_digest", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    _fk("customer_id", "customers.id", nullable=True),
+    _fk("session_id", "sessions.id", nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("status", StrEnumType(ChallengeStatus), nullable=False),
+    Column("verified_at", UTCDateTime, nullable=True),
+    CheckConstraint("attempts >= 0 AND attempts <= max_attempts", name="attempts_bounded"),
+)
+
+outbox_messages = Table(
+    "outbox_messages",
+    metadata,
+    _pk(),
+    _fk("institution_id", "institutions.id"),
+    Column("kind", StrEnumType(MessageKind), nullable=False),
+    Column("recipient", String(20), nullable=False),
+    Column("body_sealed", LargeBinary, nullable=False),
+    Column("dedup_key", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False, index=True),
+    Column("status", StrEnumType(MessageStatus), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False),
+    Column("leased_until", UTCDateTime, nullable=True),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("last_error", String(500), nullable=True),
+)
+
+#: Fixed-window counters shared by every server process.
+rate_limit_buckets = Table(
+    "rate_limit_buckets",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("window_start", UTCDateTime, nullable=False),
+    Column("count", Integer, nullable=False),
+)
+
 mapper_registry = registry(metadata=metadata)
 _MAPPED = False
 
@@ -302,4 +386,7 @@ def map_domain() -> None:
     m(CounterTransaction, counter_transactions)
     m(Session, sessions)
     m(AuditEntry, audit_entries)
+    m(TOTPCredential, totp_credentials)
+    m(Challenge, challenges)
+    m(OutboxMessage, outbox_messages)
     _MAPPED = True

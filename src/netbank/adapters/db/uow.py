@@ -22,6 +22,9 @@ class SqlUnitOfWork:
     sessions: ports.SessionRepository
     counter: ports.CounterRepository
     audit: ports.AuditRepository
+    otp: ports.OTPRepository
+    outbox: ports.OutboxRepository
+    rate_limits: ports.RateLimitRepository
 
     def __init__(self, factory: sessionmaker, *, readonly: bool = False) -> None:  # type: ignore[type-arg]
         self._factory = factory
@@ -40,6 +43,9 @@ class SqlUnitOfWork:
         self.sessions = r.SqlSessions(s)
         self.counter = r.SqlCounter(s)
         self.audit = r.SqlAudit(s)
+        self.otp = r.SqlOTP(s)
+        self.outbox = r.SqlOutbox(s)
+        self.rate_limits = r.SqlRateLimits(s)
         return self
 
     def __exit__(

@@ -3,8 +3,10 @@ served locally), a landing page at /, health and Prometheus metrics."""
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import fastapi_offline
@@ -15,10 +17,11 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 import netbank
-from netbank.bootstrap import App, bootstrap
+from netbank.bootstrap import App, bootstrap, make_sender, retry_policy
 from netbank.entrypoints.api import errors
 from netbank.entrypoints.api.routers import customer, public, teller
 from netbank.entrypoints.web import pages
+from netbank.services.outbox import run_dispatcher
 
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
@@ -26,6 +29,7 @@ DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 def create_app(app_state: App | None = None) -> FastAPI:
     state = app_state or bootstrap()
     api = FastAPI(
+        lifespan=_lifespan(state),
         title="netbank",
         version=netbank.__version__,
         description="Personal e-banking channel platform: enrolment, authentication, counter "
@@ -60,6 +64,34 @@ def create_app(app_state: App | None = None) -> FastAPI:
         return PlainTextResponse("ok")
 
     return api
+
+
+def _lifespan(state: App) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Runs the outbox dispatcher beside the server when configured to (the default for
+    ``make run``); several workers share the work through message leases."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        worker: threading.Thread | None = None
+        if state.settings.outbox_in_process:
+            sender = make_sender(state.settings)
+            worker = threading.Thread(
+                target=run_dispatcher,
+                args=(state.deps, sender, stop),
+                kwargs={"retry": retry_policy(state.settings)},
+                name="outbox-dispatcher",
+                daemon=True,
+            )
+            worker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker is not None:
+                worker.join(timeout=5)
+
+    return lifespan
 
 
 def _install_observability(api: FastAPI) -> None:

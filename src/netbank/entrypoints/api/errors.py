@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from netbank.adapters.i18n import catalogs, negotiate
@@ -25,6 +26,8 @@ from netbank.domain.errors import (
     PermissionDenied,
     RuleViolation,
 )
+from netbank.domain.otp import FactorRejected, RateLimited
+from netbank.services.strong_auth import StepUpRequired
 
 log = logging.getLogger("netbank.api")
 
@@ -35,6 +38,9 @@ STATUS: dict[type[DomainError], int] = {
     AuthenticationFailed: 401,
     PermissionDenied: 403,
     Locked: 423,
+    FactorRejected: 401,
+    RateLimited: 429,
+    StepUpRequired: 401,
 }
 
 _RULE = re.compile(r"^([A-Z]\d+)_")
@@ -51,7 +57,11 @@ def error_body(request: Request, code: str, params: dict[str, Any], **extra: Any
         "error": {
             "code": code,
             "rule": rule_of(code),
-            "message": catalogs().message(locale, code, **params),
+            "message": catalogs().message(
+                locale,
+                code,
+                **{k: ", ".join(map(str, v)) if isinstance(v, list) else v for k, v in params.items()},
+            ),
             "params": params,
             **extra,
         }
@@ -69,9 +79,34 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         status = status_of(exc)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        headers: dict[str, str] | None = None
+        if isinstance(exc, StepUpRequired):
+            # RFC 9470: the client steps up and retries.
+            headers = {
+                "WWW-Authenticate": 'Bearer error="insufficient_user_authentication", '
+                f'acr_values="{exc.params.get("required_level", "")}"'
+            }
+        elif status == 401:
+            headers = {"WWW-Authenticate": "Bearer"}
+        elif isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.params.get("retry_after_seconds", 60))}
         return JSONResponse(
             error_body(request, exc.code.value, exc.params), status_code=status, headers=headers
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # A database constraint caught what the services' locks should have: a concurrent
+        # request won. Nothing was written (the unit of work rolled back); the client retries.
+        log.warning("integrity error mapped to 409: %s", type(exc.orig).__name__)
+        return JSONResponse(error_body(request, Code.CONCURRENT_UPDATE.value, {}), status_code=409)
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
+        # Lock timeouts, serialization failures, "database is locked": retryable.
+        log.warning("operational error mapped to 503: %s", type(exc.orig).__name__)
+        return JSONResponse(
+            error_body(request, Code.SERVICE_BUSY.value, {}), status_code=503, headers={"Retry-After": "1"}
         )
 
     @app.exception_handler(RequestValidationError)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from netbank.domain.enrolment import Version
 from netbank.domain.identity import DocumentType
+from netbank.domain.otp import ChallengeChannel
 
 _PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 
@@ -143,6 +144,43 @@ class LinkOut(Out):
     created_at: datetime
 
 
+OTPCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6,8}$")]
+
+
+class TOTPIn(Model):
+    code: OTPCode
+
+
+class ChallengeIn(Model):
+    """F3 / K2: the customer's choice of SMS, ARS (voice call) or one-time code (app)."""
+
+    channel: ChallengeChannel
+    purpose: Literal["step_up", "transfer"] = "step_up"
+
+
+class ChallengeOut(Out):
+    id: int
+    channel: str
+    purpose: str
+    phone_masked: str
+    expires_at: datetime
+    max_attempts: int
+
+
+class ChallengeVerifyIn(Model):
+    code: OTPCode
+
+
+class StepUpOut(Out):
+    level: int
+    until: datetime
+
+
+class SessionLevelOut(Out):
+    principal: str
+    level: int
+
+
 class PasswordChangeIn(Model):
     old_password: Password
     new_password: Password
@@ -206,6 +244,14 @@ class PasswordResetIn(CounterIn):
     new_password: Password
 
 
+class RegistrationCounterIn(CounterIn):
+    registration_account_number: AccountNumber
+
+
+class OTPPhoneIn(RegistrationCounterIn):
+    otp_phone: Phone
+
+
 class CardLossIn(AccountCounterIn):
     kind: Literal["verbal", "written", "pin"]
 
@@ -225,6 +271,14 @@ class StatusFlagIn(Model):
     identity_check_id: RowId | None = None
 
 
+class OTPEnrolmentOut(Out):
+    """K2: shown once at the counter for the customer to scan; netbank keeps only the sealed seed."""
+
+    otpauth_uri: str
+    qr_svg: str
+    qr_png_base64: str
+
+
 class ReceiptOut(Out):
     """E12: what the counter prints."""
 
@@ -237,6 +291,7 @@ class ReceiptOut(Out):
     customer_number: str
     at: datetime
     details: dict[str, Any]
+    otp_enrolment: OTPEnrolmentOut | None = None
 
 
 class CustomerSummaryOut(Out):

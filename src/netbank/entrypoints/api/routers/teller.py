@@ -131,6 +131,41 @@ def password_reset(body: s.PasswordResetIn, actor: TellerDep, deps: DepsDep) -> 
     )
 
 
+@router.post("/transactions/otp-phone", response_model=s.ReceiptOut)
+def otp_phone(body: s.OTPPhoneIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+    """Replace the OTP phone number (E15); the registration account is presented (E7, E11)."""
+    return _receipt(
+        enrolment.replace_otp_phone(
+            deps,
+            actor,
+            body.customer_number,
+            body.identity_check_id,
+            body.registration_account_number,
+            body.otp_phone,
+        )
+    )
+
+
+@router.post("/transactions/otp-reseed", response_model=s.ReceiptOut)
+def otp_reseed(body: s.RegistrationCounterIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+    """Re-provision the TOTP seed: the receipt carries the new otpauth URI and QR, once."""
+    return _receipt(
+        enrolment.reprovision_totp(
+            deps, actor, body.customer_number, body.identity_check_id, body.registration_account_number
+        )
+    )
+
+
+@router.post("/transactions/otp-unlock", response_model=s.ReceiptOut)
+def otp_unlock(body: s.RegistrationCounterIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+    """Lift the TOTP lock-out after too many wrong codes."""
+    return _receipt(
+        enrolment.unlock_totp(
+            deps, actor, body.customer_number, body.identity_check_id, body.registration_account_number
+        )
+    )
+
+
 @router.post("/transactions/card-loss", response_model=s.ReceiptOut)
 def card_loss(body: s.CardLossIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
     return _receipt(
