@@ -1,0 +1,213 @@
+"""A real server: ``netbank migrate``, ``netbank load-demo --if-empty`` (twice) and ``netbank serve``
+as subprocesses, driven over HTTP with httpx, on SQLite and on PostgreSQL. The shipped policies
+(the real argon2 cost) are used."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+
+from netbank.demo import LOGIN_PASSWORD, PIN, STAFF_PASSWORD, cn_id, kr_rrn
+from tests.pgserver import PgServer, free_port
+
+pytestmark = pytest.mark.slow
+
+#: A full mainland resident ID or Korean resident registration number, anywhere in a text.
+FULL_CN_ID = re.compile(r"(?<![0-9])\d{17}[0-9X](?![0-9])")
+FULL_KR_RRN = re.compile(r"(?<![0-9])\d{6}-?[1-8]\d{6}(?![0-9])")
+#: EDB demo customer 100004 (刘洋, born 1995-01-15, the fourth person loaded: sequence 104).
+LIU_YANG_ID = cn_id(date(1995, 1, 15), 104)
+#: Demo identity numbers whose birth dates do not move with the clock.
+DEMO_NUMBERS = [
+    cn_id(date(1990, 3, 7), 101),
+    cn_id(date(1985, 11, 20), 102),
+    cn_id(date(1978, 6, 1), 103),
+    LIU_YANG_ID,
+    cn_id(date(1982, 9, 9), 105),
+    cn_id(date(1970, 2, 2), 108),
+    cn_id(date(1992, 12, 12), 109),
+    kr_rrn(date(1985, 3, 15), True, "234567"),
+    kr_rrn(date(2001, 7, 9), False, "123456"),
+]
+
+
+def _cli() -> list[str]:
+    script = Path(sys.executable).with_name("netbank")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "netbank.entrypoints.cli"]
+
+
+@dataclass
+class Server:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    cli_output: list[str]
+
+    def output(self) -> str:
+        return "\n".join([*self.cli_output, self.log.read_text(errors="replace")])
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path) -> str:
+    done = subprocess.run(
+        [*_cli(), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, f"netbank {' '.join(args)}: {done.stdout}\n{done.stderr}"
+    return done.stdout + done.stderr
+
+
+def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"server not healthy within 60 s:\n{log.read_text()}")
+
+
+@pytest.fixture
+def server(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETBANK_")}
+    env["NETBANK_DATA_DIR"] = str(tmp_path / "var")
+    env["PYTHONUNBUFFERED"] = "1"
+    pg: PgServer | None = None
+    db = f"e2e_{uuid.uuid4().hex[:12]}"
+    if backend == "postgresql":
+        pg = request.getfixturevalue("pg_server")
+        pg.admin(f"CREATE DATABASE {db}")
+        env["NETBANK_DATABASE_URL"] = pg.url(db)
+    cli_output = [
+        _run(["migrate"], env, tmp_path),
+        _run(["load-demo", "--if-empty"], env, tmp_path),
+    ]
+    second = _run(["load-demo", "--if-empty"], env, tmp_path)
+    assert "already loaded" in second
+    cli_output.append(second)
+    port = free_port()
+    log = tmp_path / "server.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [*_cli(), "serve", "--port", str(port), "--access-log"],
+            env=env,
+            cwd=tmp_path,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base_url, process, log)
+        yield Server(base_url, process, log, cli_output)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        if pg is not None:
+            pg.admin(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+
+
+def test_a_real_server_serves_the_landing_page_docs_api_and_demo_logins_without_leaking_identity_numbers(
+    server: Server,
+) -> None:
+    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        landing = http.get("/")
+        assert landing.status_code == 200
+        assert landing.headers["content-type"].startswith("text/html")
+        assert 'href="/docs"' in landing.text
+        for code in ("edb", "kb", "shinhan", "woori", "hana", "ksfc"):
+            assert f"<td>{code}</td>" in landing.text
+
+        docs = http.get("/docs")
+        assert docs.status_code == 200
+        assert "/static/docs/swagger-ui-bundle.js" in docs.text
+        assert "cdn" not in docs.text.lower()  # no third-party CDN: works offline
+        bundle = http.get("/static/docs/swagger-ui-bundle.js")
+        assert bundle.status_code == 200
+        assert "javascript" in bundle.headers["content-type"]
+        assert len(bundle.content) > 100_000
+
+        openapi = http.get("/openapi.json")
+        assert openapi.status_code == 200
+        paths = openapi.json()["paths"]
+        assert "/api/v1/institutions/{institution}/login" in paths
+        assert "/api/v1/teller/transactions/819101/add" in paths
+
+        institutions = http.get("/api/v1/institutions").json()
+        assert {i["code"] for i in institutions} == {"edb", "kb", "shinhan", "woori", "hana", "ksfc"}
+
+        login = http.post(
+            "/api/v1/institutions/edb/login",
+            json={"login_id": "6222020000000001", "password": LOGIN_PASSWORD},
+        )
+        assert login.status_code == 200, login.text
+        me = http.get("/api/v1/me", headers={"Authorization": f"Bearer {login.json()['token']}"})
+        assert me.status_code == 200, me.text
+        assert me.json()["customer_number"] == "100001"
+        assert me.json()["contract"]["version"] == "ordinary"
+        assert me.json()["document_number_masked"].startswith("310115********")
+
+        teller = http.post(
+            "/api/v1/teller/login",
+            json={"institution": "edb", "teller_number": "T001", "password": STAFF_PASSWORD},
+        )
+        assert teller.status_code == 200, teller.text
+        assert teller.json()["principal"] == "teller"
+        token = teller.json()["token"]
+        view = http.get("/api/v1/teller/customers/100004", headers={"Authorization": f"Bearer {token}"})
+        assert view.status_code == 200, view.text
+        assert LIU_YANG_ID not in view.text
+
+        refused = http.post(
+            "/api/v1/teller/login",
+            headers={"Accept-Language": "zh"},
+            json={"institution": "edb", "teller_number": "T001", "password": "wrong-password"},
+        )
+        assert refused.status_code == 401
+        message = refused.json()["error"]["message"]
+        assert re.search(r"[\u4e00-\u9fff]", message), message
+
+        # The server handles full identity numbers: a self-registration, and one in a URL.
+        registered = http.post(
+            "/api/v1/institutions/edb/self-registration",
+            json={
+                "card_number": "6222020000000031",
+                "account_pin": PIN,
+                "name": "刘洋",
+                "document_type": "cn_resident_id",
+                "document_number": LIU_YANG_ID,
+                "login_password": "Another#Pass2026",
+            },
+        )
+        assert registered.status_code == 201, registered.text
+        assert http.get("/", params={"lang": LIU_YANG_ID}).status_code == 200
+
+    server.process.terminate()
+    server.process.wait(timeout=20)
+    output = server.output()
+    assert "Uvicorn running" in output or "Application startup complete" in output
+    assert "/api/v1/institutions/edb/self-registration" in output  # the access log was written
+    assert f"lang={LIU_YANG_ID[:6]}********{LIU_YANG_ID[-4:]}" in output  # logged, but masked
+    for number in DEMO_NUMBERS:
+        assert number not in output
+        assert f"{number[:6]}-{number[6:]}" not in output
+    assert not FULL_CN_ID.search(output), FULL_CN_ID.search(output)
+    assert not FULL_KR_RRN.search(output), FULL_KR_RRN.search(output)
