@@ -49,6 +49,9 @@ system-packages:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v oathtool >/dev/null 2>&1 || missing="$$missing oathtool"; \
+	[ -e /usr/lib/softhsm/libsofthsm2.so ] || missing="$$missing softhsm2"; \
+	command -v pkcs11-tool >/dev/null 2>&1 || missing="$$missing opensc"; \
+	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  $(APT) update -q && $(APT) install -y -q --no-install-recommends $$missing; \

@@ -16,6 +16,7 @@ from netbank.domain.account import AccountKind
 from netbank.domain.enrolment import Version
 from netbank.domain.identity import DocumentType, cn_resident_id_check_char
 from netbank.domain.institution import StaffRole
+from netbank.domain.ledger import PayeeCategory
 from netbank.services import auth, customers, enrolment, institutions
 from netbank.services.common import TellerActor
 from netbank.services.customers import NewAccount, NewCustomer
@@ -286,9 +287,27 @@ def load_korean(deps: Deps, inst: str, today: date) -> int:
     return 2
 
 
+PAYEES = {
+    "edb": [
+        ("SH-POWER", "上海电力 Shanghai Electric Power", PayeeCategory.UTILITY),
+        ("SH-WATER", "上海自来水 Shanghai Water", PayeeCategory.UTILITY),
+        ("CMCC", "中国移动 China Mobile", PayeeCategory.PHONE),
+        ("SH-TAX", "上海税务 Shanghai Tax Service", PayeeCategory.TAX),
+    ],
+    "*": [
+        ("KEPCO", "한국전력 KEPCO", PayeeCategory.UTILITY),
+        ("SKT", "SK텔레콤 SK Telecom", PayeeCategory.PHONE),
+        ("NTS", "국세청 National Tax Service", PayeeCategory.TAX),
+    ],
+}
+
+
 def load(deps: Deps) -> str:
     """Load everything; returns a one-line summary."""
     institutions.sync_institutions(deps)
+    for policy in deps.policies.all():
+        for code, name, category in PAYEES.get(policy.institution_code, PAYEES["*"]):
+            institutions.add_payee(deps, policy.institution_code, code, name, category)
     codes = {p.institution_code for p in deps.policies.all()}
     counts: dict[str, int] = {}
     if "edb" in codes:

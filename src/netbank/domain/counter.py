@@ -26,6 +26,9 @@ class TransactionCode(StrEnum):
     OTP_PHONE = "NB-OTP-PHONE"
     OTP_RESEED = "NB-OTP-RESEED"
     OTP_UNLOCK = "NB-OTP-UNLOCK"
+    UKEY_SALE = "NB-UKEY-SALE"
+    CERTIFICATE_RENEWAL = "NB-CERT-RENEWAL"
+    TRANSFER_REVERSAL = "NB-REVERSAL"
 
 
 @dataclass(eq=False)

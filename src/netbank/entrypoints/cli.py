@@ -22,6 +22,8 @@ outbox_app = typer.Typer(help="Messages queued for SMS / voice / app delivery", 
 app.add_typer(audit_app, name="audit")
 app.add_typer(import_app, name="import")
 app.add_typer(otp_app, name="otp")
+ledger_app = typer.Typer(help="The double-entry ledger", no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
 app.add_typer(outbox_app, name="outbox")
 console = Console()
 
@@ -145,6 +147,31 @@ def import_customers(
         console.print(f"  line {err.line}: {err.reason}")
     if result.errors:
         raise typer.Exit(1)
+
+
+@ledger_app.command("verify")
+def ledger_verify() -> None:
+    """Prove the ledger: every posting balances, every stored balance equals its entries."""
+    from netbank.bootstrap import bootstrap
+    from netbank.services.ledger import verify_ledger
+
+    state = bootstrap()
+    try:
+        report = verify_ledger(state.deps)
+    finally:
+        state.close()
+    console.print(f"{report.postings} postings, {report.entries} entries")
+    for pid, currency, total in report.unbalanced:
+        console.print(f"[red]posting {pid} does not balance in {currency}: {total}[/red]")
+    for pid in report.short_postings:
+        console.print(f"[red]posting {pid} has fewer than two entries[/red]")
+    for number, stored, summed in report.account_mismatches:
+        console.print(f"[red]account {number}: stored {stored}, entries {summed}[/red]")
+    for code, stored, summed in report.gl_mismatches:
+        console.print(f"[red]GL {code}: stored {stored}, entries {summed}[/red]")
+    if not report.ok:
+        raise typer.Exit(1)
+    console.print("[green]ledger balanced: every balance equals its entries[/green]")
 
 
 @otp_app.command("code")

@@ -28,6 +28,7 @@ from netbank.services.common import (
     journal,
     usable_identity_check,
 )
+from netbank.services.ledger import post_opening_deposit
 from netbank.services.ports import Deps, UnitOfWork
 
 
@@ -139,13 +140,16 @@ def add_account(deps: Deps, uow: UnitOfWork, cmd: NewAccount) -> Account:
         kind=cmd.kind,
         currency=currency,
         opened_on=today,
-        balance_minor=cmd.balance_minor,
+        balance_minor=0,
         real_name=cmd.real_name,
         flags=int(StatusFlag.from_names(cmd.flags)),
         pin_digest=deps.hasher.hash(cmd.pin, policy.password) if cmd.pin else None,
         main_card_number=cmd.main_card_number if cmd.kind is AccountKind.DEBIT_SUB_CARD else None,
     )
     uow.accounts.add(account)
+    uow.flush()
+    # Money only ever arrives through the ledger: an opening balance is a cash-in posting.
+    post_opening_deposit(uow, account, cmd.balance_minor, deps.clock.now(), today)
     return account
 
 

@@ -486,21 +486,21 @@ def remove_linked_account(
 
 
 @dataclass(frozen=True)
-class _RegistrationCounter:
+class RegistrationCounter:
     customer: Customer
     check: IdentityCheck
     contract: Contract
     account: Account
 
 
-def _with_registration_account(
+def with_registration_account(
     uow: UnitOfWork,
     actor: TellerActor,
     customer_number: str,
     identity_check_id: int,
     registration_account_number: str,
     now: datetime,
-) -> _RegistrationCounter:
+) -> RegistrationCounter:
     """The prologue of counter work that needs the registration account presented: the
     in-person check (E12), an active contract (E3), the registration account itself (E7),
     open and free of C3 flags (E11)."""
@@ -511,7 +511,7 @@ def _with_registration_account(
     contract.ensure_presented_registration_account(account)
     account.ensure_open()
     account.ensure_no_blocking_flags()
-    return _RegistrationCounter(customer, check, contract, account)
+    return RegistrationCounter(customer, check, contract, account)
 
 
 def reset_login_password(
@@ -527,7 +527,7 @@ def reset_login_password(
     policy = deps.policies.policy_for(actor.institution_code)
     now = deps.clock.now()
     with deps.uow() as uow:
-        w = _with_registration_account(
+        w = with_registration_account(
             uow, actor, customer_number, identity_check_id, registration_account_number, now
         )
         ensure_password_acceptable(
@@ -555,7 +555,7 @@ def reset_login_password(
 # --- counter: OTP maintenance (K2, E11) ---------------------------------------------------
 
 
-def _otp_contract(w: _RegistrationCounter) -> Contract:
+def _otp_contract(w: RegistrationCounter) -> Contract:
     if w.contract.version is not Version.OTP:
         raise RuleViolation(Code.K2_OTP_NOT_ENROLLED)
     return w.contract
@@ -574,7 +574,7 @@ def replace_otp_phone(
     now = deps.clock.now()
     phone = normalize_phone(otp_phone, policy.phone_region)
     with deps.uow() as uow:
-        w = _with_registration_account(
+        w = with_registration_account(
             uow, actor, customer_number, identity_check_id, registration_account_number, now
         )
         contract = _otp_contract(w)
@@ -608,7 +608,7 @@ def reprovision_totp(
     policy = deps.policies.policy_for(actor.institution_code)
     now = deps.clock.now()
     with deps.uow() as uow:
-        w = _with_registration_account(
+        w = with_registration_account(
             uow, actor, customer_number, identity_check_id, registration_account_number, now
         )
         contract = _otp_contract(w)
@@ -638,7 +638,7 @@ def unlock_totp(
     """Lift the TOTP lock-out after too many wrong codes."""
     now = deps.clock.now()
     with deps.uow() as uow:
-        w = _with_registration_account(
+        w = with_registration_account(
             uow, actor, customer_number, identity_check_id, registration_account_number, now
         )
         contract = _otp_contract(w)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from netbank.domain.errors import Code, Conflict, NotFound
 from netbank.domain.institution import Branch, Institution, InstitutionKind, StaffRole, Teller
+from netbank.domain.ledger import Payee, PayeeCategory
 from netbank.domain.policy import Policy
 from netbank.services.common import id_of, institution_by_code
+from netbank.services.ledger import ensure_chart
 from netbank.services.ports import Deps
 
 
@@ -16,13 +18,16 @@ def sync_institutions(deps: Deps) -> list[str]:
         for policy in deps.policies.all():
             inst = uow.institutions.get_by_code(policy.institution_code)
             if inst is None:
-                uow.institutions.add(_institution_from(policy))
+                inst = _institution_from(policy)
+                uow.institutions.add(inst)
+                uow.flush()
                 created.append(policy.institution_code)
             else:
                 inst.name = policy.name or inst.name
                 inst.kind = InstitutionKind(policy.kind)
                 inst.currency = policy.currency
                 inst.timezone = policy.timezone
+            ensure_chart(uow, inst)
         uow.commit()
     return created
 
@@ -77,3 +82,15 @@ def add_teller(
         uow.tellers.add(teller)
         uow.commit()
         return teller
+
+
+def add_payee(deps: Deps, institution_code: str, code: str, name: str, category: PayeeCategory) -> Payee:
+    """A payee bills can be paid to (utility, phone, tax)."""
+    with deps.uow() as uow:
+        inst = institution_by_code(uow, institution_code)
+        if uow.ledger.payee(id_of(inst), code) is not None:
+            raise Conflict(Code.PAYEE_EXISTS, payee=code)
+        payee = Payee(institution_id=id_of(inst), code=code, name=name, category=category)
+        uow.ledger.add_payee(payee)
+        uow.commit()
+        return payee

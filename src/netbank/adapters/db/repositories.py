@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session as OrmSession
@@ -20,9 +20,12 @@ from netbank.domain.counter import CounterTransaction, IdentityCheck
 from netbank.domain.customer import Customer, IdentityDocument
 from netbank.domain.enrolment import AccountLink, Contract, ContractStatus, LinkStatus
 from netbank.domain.institution import Branch, Institution, Teller
+from netbank.domain.ledger import Entry, GLAccount, Payee, Posting, Side, Transfer
+from netbank.domain.limits import DailyUsage, OwnLimits
 from netbank.domain.otp import Challenge, TOTPCredential
 from netbank.domain.outbox import MessageStatus, OutboxMessage
 from netbank.domain.session import Session
+from netbank.services.ports import StatementRow
 
 
 class _Repo:
@@ -336,3 +339,190 @@ class SqlRateLimits(_Repo):
             },
         ).returning(table.c.count)
         return int(self.s.execute(stmt).scalar_one())
+
+
+class SqlLedger(_Repo):
+    # --- chart of accounts
+    def add_gl_account(self, account: GLAccount) -> None:
+        self.s.add(account)
+        self.s.flush()
+
+    def gl_account(self, institution_id: int, code: str, *, for_update: bool = False) -> GLAccount | None:
+        return self._one(select(GLAccount).filter_by(institution_id=institution_id, code=code), for_update)  # type: ignore[no-any-return]
+
+    def gl_accounts(self, institution_id: int) -> list[GLAccount]:
+        stmt = select(GLAccount).filter_by(institution_id=institution_id).order_by(t.gl_accounts.c.code)
+        return list(self.s.scalars(stmt))
+
+    def lock_gl(self, gl_account_id: int) -> GLAccount:
+        return self.s.scalars(select(GLAccount).filter_by(id=gl_account_id).with_for_update()).one()
+
+    # --- postings
+    def add_posting(self, posting: Posting, entries: list[Entry]) -> None:
+        self.s.add(posting)
+        self.s.flush()
+        for entry in entries:
+            entry.posting_id = posting.id
+            self.s.add(entry)
+        self.s.flush()
+
+    def posting(self, posting_id: int) -> Posting | None:
+        return self.s.get(Posting, posting_id)
+
+    def entries_of(self, posting_id: int) -> list[Entry]:
+        stmt = select(Entry).filter_by(posting_id=posting_id).order_by(t.entries.c.id)
+        return list(self.s.scalars(stmt))
+
+    def is_reversed(self, posting_id: int) -> bool:
+        return (
+            self.s.execute(select(t.postings.c.id).where(t.postings.c.reverses_id == posting_id)).first()
+            is not None
+        )
+
+    def lock_accounts(self, account_ids: list[int]) -> dict[int, Account]:
+        """Lock customer accounts in id order (one order everywhere: no deadlocks)."""
+        stmt = select(Account).where(t.accounts.c.id.in_(sorted(set(account_ids)))).order_by(t.accounts.c.id)
+        return {a.id: a for a in self.s.scalars(stmt.with_for_update())}  # type: ignore[misc]
+
+    # --- transfers, usage, limits, payees
+    def add_transfer(self, transfer: Transfer) -> None:
+        self.s.add(transfer)
+        self.s.flush()
+
+    def transfer_by_key(self, contract_id: int, key: str) -> Transfer | None:
+        return self._one(select(Transfer).filter_by(contract_id=contract_id, idempotency_key=key), False)  # type: ignore[no-any-return]
+
+    def transfer(self, transfer_id: int, *, for_update: bool = False) -> Transfer | None:
+        return self._one(select(Transfer).filter_by(id=transfer_id), for_update)  # type: ignore[no-any-return]
+
+    def usage(self, contract_id: int, business_date: date) -> DailyUsage:
+        """The day's usage row of a contract, created if needed, locked: every payout of a
+        contract on a day is serialised on it (L4)."""
+        self.s.execute(
+            _upsert_insert(self.s, t.daily_usage)
+            .values(
+                contract_id=contract_id, business_date=business_date, transfers_minor=0, bill_payments_minor=0
+            )
+            .on_conflict_do_nothing(
+                index_elements=[t.daily_usage.c.contract_id, t.daily_usage.c.business_date]
+            )
+        )
+        stmt = select(DailyUsage).filter_by(contract_id=contract_id, business_date=business_date)
+        return self.s.scalars(stmt.with_for_update().execution_options(populate_existing=True)).one()
+
+    def peek_usage(self, contract_id: int, business_date: date) -> DailyUsage:
+        found = self._one(
+            select(DailyUsage).filter_by(contract_id=contract_id, business_date=business_date), False
+        )
+        return found or DailyUsage(contract_id=contract_id, business_date=business_date)
+
+    def own_limits(self, contract_id: int) -> OwnLimits | None:
+        return self.s.get(OwnLimits, contract_id)
+
+    def set_own_limits(self, limits: OwnLimits) -> None:
+        self.s.merge(limits)
+
+    def add_payee(self, payee: Payee) -> None:
+        self.s.add(payee)
+        self.s.flush()
+
+    def payee(self, institution_id: int, code: str) -> Payee | None:
+        return self._one(select(Payee).filter_by(institution_id=institution_id, code=code), False)  # type: ignore[no-any-return]
+
+    def payees(self, institution_id: int) -> list[Payee]:
+        return list(
+            self.s.scalars(select(Payee).filter_by(institution_id=institution_id).order_by(t.payees.c.code))
+        )
+
+    # --- reading
+    def statement(
+        self,
+        account_ids: list[int],
+        *,
+        from_date: date | None,
+        to_date: date | None,
+        kinds: list[str] | None,
+        before_entry_id: int | None,
+        limit: int,
+    ) -> list[StatementRow]:
+        """Entries of the given accounts, newest first, keyset-paginated by entry id."""
+        e, p, a = t.entries.c, t.postings.c, t.accounts.c
+        stmt = (
+            select(Entry, Posting, a.number)
+            .join(t.postings, p.id == e.posting_id)
+            .join(t.accounts, a.id == e.account_id)
+            .where(e.account_id.in_(account_ids))
+        )
+        if from_date is not None:
+            stmt = stmt.where(p.business_date >= from_date)
+        if to_date is not None:
+            stmt = stmt.where(p.business_date <= to_date)
+        if kinds:
+            stmt = stmt.where(p.kind.in_(kinds))
+        if before_entry_id is not None:
+            stmt = stmt.where(e.id < before_entry_id)
+        rows = self.s.execute(stmt.order_by(e.id.desc()).limit(limit))
+        return [StatementRow(entry, posting, number) for entry, posting, number in rows]
+
+    def unbalanced_postings(self) -> list[tuple[int, str, int]]:
+        e = t.entries.c
+        signed = case((e.side == Side.DEBIT.value, e.amount_minor), else_=-e.amount_minor)
+        stmt = (
+            select(e.posting_id, e.currency, func.sum(signed))
+            .group_by(e.posting_id, e.currency)
+            .having(func.sum(signed) != 0)
+        )
+        return [(int(pid), cur, int(total)) for pid, cur, total in self.s.execute(stmt)]
+
+    def postings_with_fewer_than_two_entries(self) -> list[int]:
+        p, e = t.postings.c, t.entries.c
+        stmt = (
+            select(p.id)
+            .select_from(t.postings.outerjoin(t.entries, e.posting_id == p.id))
+            .group_by(p.id)
+            .having(func.count(e.id) < 2)
+        )
+        return [int(x) for x in self.s.scalars(stmt)]
+
+    def account_balance_mismatches(self) -> list[tuple[str, int, int]]:
+        """(number, stored, from entries) for customer accounts whose stored balance differs
+        from the sum of their entries (credits minus debits)."""
+        a, e = t.accounts.c, t.entries.c
+        signed = case((e.side == Side.CREDIT.value, e.amount_minor), else_=-e.amount_minor)
+        sums = (
+            select(e.account_id.label("aid"), func.sum(signed).label("total"))
+            .where(e.account_id.is_not(None))
+            .group_by(e.account_id)
+            .subquery()
+        )
+        stmt = (
+            select(a.number, a.balance_minor, func.coalesce(sums.c.total, 0))
+            .select_from(t.accounts.outerjoin(sums, sums.c.aid == a.id))
+            .where(a.balance_minor != func.coalesce(sums.c.total, 0))
+        )
+        return [(n, int(b), int(s)) for n, b, s in self.s.execute(stmt)]
+
+    def gl_balance_mismatches(self) -> list[tuple[str, int, int]]:
+        g, e = t.gl_accounts.c, t.entries.c
+        debit_normal = g.kind.in_(["asset", "expense"])
+        credit_signed = case((e.side == Side.CREDIT.value, e.amount_minor), else_=-e.amount_minor)
+        sums = (
+            select(e.gl_account_id.label("gid"), func.sum(credit_signed).label("total"))
+            .where(e.gl_account_id.is_not(None))
+            .group_by(e.gl_account_id)
+            .subquery()
+        )
+        total = func.coalesce(sums.c.total, 0)
+        expected = case((debit_normal, -total), else_=total)
+        stmt = (
+            select(g.code, g.balance_minor, expected)
+            .select_from(t.gl_accounts.outerjoin(sums, sums.c.gid == g.id))
+            .where(g.balance_minor != expected)
+        )
+        return [(c, int(b), int(x)) for c, b, x in self.s.execute(stmt)]
+
+    def counts(self) -> tuple[int, int]:
+        return (
+            int(self.s.scalar(select(func.count()).select_from(t.postings)) or 0),
+            int(self.s.scalar(select(func.count()).select_from(t.entries)) or 0),
+        )

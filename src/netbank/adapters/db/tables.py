@@ -42,6 +42,20 @@ from netbank.domain.enrolment import (
 )
 from netbank.domain.identity import DocumentType
 from netbank.domain.institution import Branch, Institution, InstitutionKind, StaffRole, Teller
+from netbank.domain.ledger import (
+    Entry,
+    GLAccount,
+    GLKind,
+    Payee,
+    PayeeCategory,
+    Posting,
+    PostingKind,
+    Side,
+    Transfer,
+    TransferKind,
+    TransferStatus,
+)
+from netbank.domain.limits import DailyUsage, OwnLimits
 from netbank.domain.otp import (
     Challenge,
     ChallengeChannel,
@@ -364,6 +378,106 @@ rate_limit_buckets = Table(
     Column("count", Integer, nullable=False),
 )
 
+# --- L, G: the ledger, transfers, limits, payees ------------------------------------------
+
+gl_accounts = Table(
+    "gl_accounts",
+    metadata,
+    _pk(),
+    _fk("institution_id", "institutions.id"),
+    Column("code", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", StrEnumType(GLKind), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("balance_minor", BigInteger, nullable=False),
+    UniqueConstraint("institution_id", "code"),
+)
+
+postings = Table(
+    "postings",
+    metadata,
+    _pk(),
+    _fk("institution_id", "institutions.id"),
+    Column("kind", StrEnumType(PostingKind), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("description", String(200), nullable=False),
+    Column("reference", String(100), nullable=False),
+    _fk("contract_id", "contracts.id", nullable=True),
+    # A posting is reversed at most once.
+    Column("reverses_id", Id, ForeignKey("postings.id"), nullable=True, unique=True),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    _pk(),
+    _fk("posting_id", "postings.id"),
+    Column("side", StrEnumType(Side), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    _fk("account_id", "accounts.id", nullable=True),
+    _fk("gl_account_id", "gl_accounts.id", nullable=True),
+    Column("balance_after_minor", BigInteger, nullable=False),
+    CheckConstraint("amount_minor > 0", name="amount_positive"),
+    CheckConstraint("side IN ('D', 'C')", name="side_known"),
+    CheckConstraint("(account_id IS NULL) <> (gl_account_id IS NULL)", name="one_account"),
+)
+
+transfers = Table(
+    "transfers",
+    metadata,
+    _pk(),
+    _fk("institution_id", "institutions.id"),
+    _fk("contract_id", "contracts.id"),
+    Column("idempotency_key", String(64), nullable=False),
+    Column("request_digest", String(64), nullable=False),
+    Column("kind", StrEnumType(TransferKind), nullable=False),
+    _fk("payer_account_id", "accounts.id"),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("auth_level", Integer, nullable=False),
+    _fk("posting_id", "postings.id"),
+    _fk("payee_account_id", "accounts.id", nullable=True),
+    Column("payee_code", String(32), nullable=True),
+    Column("reference", String(100), nullable=False),
+    Column("status", StrEnumType(TransferStatus), nullable=False),
+    Column("reversal_posting_id", Id, ForeignKey("postings.id"), nullable=True),
+    UniqueConstraint("contract_id", "idempotency_key"),
+    CheckConstraint("amount_minor > 0", name="amount_positive"),
+)
+
+daily_usage = Table(
+    "daily_usage",
+    metadata,
+    Column("contract_id", Id, ForeignKey("contracts.id"), primary_key=True),
+    Column("business_date", Date, primary_key=True),
+    Column("transfers_minor", BigInteger, nullable=False),
+    Column("bill_payments_minor", BigInteger, nullable=False),
+    CheckConstraint("transfers_minor >= 0 AND bill_payments_minor >= 0", name="non_negative"),
+)
+
+own_limits = Table(
+    "own_limits",
+    metadata,
+    Column("contract_id", Id, ForeignKey("contracts.id"), primary_key=True),
+    Column("per_transaction_minor", BigInteger, nullable=True),
+    Column("daily_minor", BigInteger, nullable=True),
+)
+
+payees = Table(
+    "payees",
+    metadata,
+    _pk(),
+    _fk("institution_id", "institutions.id"),
+    Column("code", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("category", StrEnumType(PayeeCategory), nullable=False),
+    UniqueConstraint("institution_id", "code"),
+)
+
 mapper_registry = registry(metadata=metadata)
 _MAPPED = False
 
@@ -389,4 +503,11 @@ def map_domain() -> None:
     m(TOTPCredential, totp_credentials)
     m(Challenge, challenges)
     m(OutboxMessage, outbox_messages)
+    m(GLAccount, gl_accounts)
+    m(Posting, postings)
+    m(Entry, entries)
+    m(Transfer, transfers)
+    m(DailyUsage, daily_usage, primary_key=[daily_usage.c.contract_id, daily_usage.c.business_date])
+    m(OwnLimits, own_limits)
+    m(Payee, payees)
     _MAPPED = True

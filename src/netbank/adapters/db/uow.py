@@ -25,6 +25,7 @@ class SqlUnitOfWork:
     otp: ports.OTPRepository
     outbox: ports.OutboxRepository
     rate_limits: ports.RateLimitRepository
+    ledger: ports.LedgerRepository
 
     def __init__(self, factory: sessionmaker, *, readonly: bool = False) -> None:  # type: ignore[type-arg]
         self._factory = factory
@@ -46,6 +47,7 @@ class SqlUnitOfWork:
         self.otp = r.SqlOTP(s)
         self.outbox = r.SqlOutbox(s)
         self.rate_limits = r.SqlRateLimits(s)
+        self.ledger = r.SqlLedger(s)
         return self
 
     def __exit__(

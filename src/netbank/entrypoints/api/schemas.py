@@ -181,6 +181,102 @@ class SessionLevelOut(Out):
     level: int
 
 
+IdempotencyKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{8,64}$")]
+Amount = Annotated[int, Field(gt=0, le=10**15, description="Integer minor units (fen for CNY, won for KRW)")]
+Reference = Annotated[str, StringConstraints(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")]
+PayeeCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+LimitAmount = Annotated[int, Field(ge=0, le=10**15)]
+
+
+class TransferIn(Model):
+    """A transfer from one of your accounts. ``idempotency_key`` is yours: repeating a request
+    with the same key returns the first result and never moves money twice."""
+
+    idempotency_key: IdempotencyKey
+    from_account: AccountNumber
+    to_account: AccountNumber
+    amount_minor: Amount
+    reference: Reference = ""
+
+
+class BillPaymentIn(Model):
+    idempotency_key: IdempotencyKey
+    from_account: AccountNumber
+    payee_code: PayeeCode
+    amount_minor: Amount
+    bill_reference: Reference = ""
+
+
+class TransferOut(Out):
+    id: int
+    kind: str
+    status: str
+    amount_minor: int
+    currency: str
+    from_account: str
+    to_account: str | None
+    payee_code: str | None
+    reference: str
+    created_at: datetime
+    business_date: date
+    auth_level: int
+    replayed: bool
+    payer_balance_minor: int | None
+
+
+class LimitsSetIn(Model):
+    """L1: your own limits, at most your version's; null restores the version's."""
+
+    per_transaction_minor: LimitAmount | None = None
+    daily_minor: LimitAmount | None = None
+
+
+class LimitPairOut(Out):
+    per_transaction_minor: int | None
+    daily_minor: int
+    bill_payment_daily_minor: int
+
+
+class LimitsOut(Out):
+    version: str
+    level: int
+    currency: str
+    business_date: date
+    version_limits: LimitPairOut
+    in_force: LimitPairOut
+    own_per_transaction_minor: int | None
+    own_daily_minor: int | None
+    used_today_minor: int
+    left_today_minor: int
+    bill_payments_today_minor: int
+    bill_payment_left_today_minor: int
+
+
+class PayeeOut(Out):
+    code: str
+    name: str
+    category: str
+
+
+class StatementLineOut(Out):
+    entry_id: int
+    posting_id: int
+    account: str
+    business_date: date
+    created_at: datetime
+    kind: str
+    description: str
+    reference: str
+    amount_minor: int = Field(description="Signed: positive in, negative out")
+    balance_after_minor: int
+    currency: str
+
+
+class StatementOut(Out):
+    lines: list[StatementLineOut]
+    next_before: int | None
+
+
 class PasswordChangeIn(Model):
     old_password: Password
     new_password: Password
@@ -250,6 +346,31 @@ class RegistrationCounterIn(CounterIn):
 
 class OTPPhoneIn(RegistrationCounterIn):
     otp_phone: Phone
+
+
+class FeeCounterIn(RegistrationCounterIn):
+    """G1: the fee is debited from the account the customer chooses."""
+
+    fee_account_number: AccountNumber
+
+
+class UkeySaleIn(FeeCounterIn):
+    ukey_serial: UkeySerial
+    ukey_generation: Annotated[int, Field(ge=1, le=2)]
+
+
+class ReversalIn(Model):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=_PRINTABLE)]
+
+
+class LedgerReportOut(Out):
+    ok: bool
+    postings: int
+    entries: int
+    unbalanced: list[tuple[int, str, int]]
+    short_postings: list[int]
+    account_mismatches: list[tuple[str, int, int]]
+    gl_mismatches: list[tuple[str, int, int]]
 
 
 class CardLossIn(AccountCounterIn):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from netbank.domain.customer import mask_phone
+from netbank.domain.ledger import TransferKind
 from netbank.domain.otp import ChallengePurpose
+from netbank.domain.policy import VersionLimits
 from netbank.entrypoints.api import schemas as s
 from netbank.entrypoints.api.deps import ClientDep, CustomerDep, DepsDep
 from netbank.entrypoints.api.routers.public import REFUSALS
-from netbank.services import auth, enrolment, queries, strong_auth
+from netbank.services import auth, enrolment, ledger, queries, strong_auth
 
 router = APIRouter(
     prefix="/api/v1/me", tags=["customer"], responses={**REFUSALS, 403: {"description": "Forbidden"}}
@@ -85,3 +87,128 @@ def verify_challenge(
 ) -> s.StepUpOut:
     result = strong_auth.verify_step_up_challenge(deps, actor, challenge_id, body.code, client)
     return s.StepUpOut(level=int(result.level), until=result.until)
+
+
+# --- payments (L1-L4, E6, E10, K2) -------------------------------------------------------
+
+
+def _transfer_out(result: ledger.TransferResult, deps: DepsDep) -> s.TransferOut:
+    t = result.transfer
+    with deps.uow(readonly=True) as uow:
+        payer = uow.accounts.get(t.payer_account_id)
+        payee = uow.accounts.get(t.payee_account_id) if t.payee_account_id else None
+    return s.TransferOut(
+        id=t.id or 0,
+        kind=t.kind.value,
+        status=t.status.value,
+        amount_minor=t.amount_minor,
+        currency=t.currency,
+        from_account=payer.number if payer else "",
+        to_account=payee.number if payee else None,
+        payee_code=t.payee_code,
+        reference=t.reference,
+        created_at=t.created_at,
+        business_date=t.business_date,
+        auth_level=t.auth_level,
+        replayed=result.replayed,
+        payer_balance_minor=result.payer_balance_minor,
+    )
+
+
+def _book(
+    deps: DepsDep, actor: CustomerDep, req: ledger.TransferRequest, response: Response
+) -> s.TransferOut:
+    result = ledger.book_transfer(deps, actor, req)
+    if result.replayed:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return _transfer_out(result, deps)
+
+
+@router.post("/transfers", response_model=s.TransferOut, status_code=201)
+def transfer(body: s.TransferIn, actor: CustomerDep, deps: DepsDep, response: Response) -> s.TransferOut:
+    """Transfer to one of your accounts or to another customer's account here. Needs the
+    level your limits ask for: the answer may be ``K2_STEP_UP_REQUIRED``."""
+    with deps.uow(readonly=True) as uow:
+        target = uow.accounts.get_by_number(actor.institution_id, body.to_account)
+        own = target is not None and target.customer_id == actor.customer_id
+    kind = TransferKind.OWN if own else TransferKind.INTERNAL
+    return _book(
+        deps,
+        actor,
+        ledger.TransferRequest(
+            idempotency_key=body.idempotency_key,
+            kind=kind,
+            from_account=body.from_account,
+            to_account=body.to_account,
+            amount_minor=body.amount_minor,
+            reference=body.reference,
+        ),
+        response,
+    )
+
+
+@router.post("/bill-payments", response_model=s.TransferOut, status_code=201)
+def bill_payment(
+    body: s.BillPaymentIn, actor: CustomerDep, deps: DepsDep, response: Response
+) -> s.TransferOut:
+    """Pay a bill (utility, phone, tax) with its reference; the ordinary version up to its
+    bill-payment limit (L2)."""
+    return _book(
+        deps,
+        actor,
+        ledger.TransferRequest(
+            idempotency_key=body.idempotency_key,
+            kind=TransferKind.BILL,
+            from_account=body.from_account,
+            payee_code=body.payee_code,
+            amount_minor=body.amount_minor,
+            reference=body.bill_reference,
+        ),
+        response,
+    )
+
+
+@router.get("/payees", response_model=list[s.PayeeOut])
+def payees(actor: CustomerDep, deps: DepsDep) -> list[s.PayeeOut]:
+    with deps.uow(readonly=True) as uow:
+        return [
+            s.PayeeOut(code=p.code, name=p.name, category=p.category.value)
+            for p in uow.ledger.payees(actor.institution_id)
+        ]
+
+
+def _limits_out(view: ledger.LimitsView) -> s.LimitsOut:
+    def pair(v: VersionLimits) -> s.LimitPairOut:
+        return s.LimitPairOut(
+            per_transaction_minor=v.per_transaction_minor,
+            daily_minor=v.daily_minor,
+            bill_payment_daily_minor=v.bill_payment_daily_minor,
+        )
+
+    return s.LimitsOut(
+        version=view.version,
+        level=view.level,
+        currency=view.currency,
+        business_date=view.business_date,
+        version_limits=pair(view.version_limits),
+        in_force=pair(view.in_force),
+        own_per_transaction_minor=view.own_per_transaction_minor,
+        own_daily_minor=view.own_daily_minor,
+        used_today_minor=view.used_today_minor,
+        left_today_minor=view.left_today_minor,
+        bill_payments_today_minor=view.bill_payments_today_minor,
+        bill_payment_left_today_minor=view.bill_payment_left_today_minor,
+    )
+
+
+@router.get("/limits", response_model=s.LimitsOut)
+def limits(actor: CustomerDep, deps: DepsDep) -> s.LimitsOut:
+    """Your limits: the version's, yours, those in force at this session's level, and what is
+    left today (the business day of your institution's time zone)."""
+    return _limits_out(ledger.limits_view(deps, actor))
+
+
+@router.put("/limits", response_model=s.LimitsOut)
+def set_limits(body: s.LimitsSetIn, actor: CustomerDep, deps: DepsDep) -> s.LimitsOut:
+    return _limits_out(ledger.set_own_limits(deps, actor, body.per_transaction_minor, body.daily_minor))

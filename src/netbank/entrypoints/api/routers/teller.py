@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from netbank.domain.ledger import FeeKind
 from netbank.entrypoints.api import schemas as s
 from netbank.entrypoints.api.deps import AuditorDep, DepsDep, TellerDep
 from netbank.entrypoints.api.routers.public import REFUSALS
-from netbank.services import audit, customers, enrolment, queries
+from netbank.services import audit, customers, enrolment, ledger, queries, ukey
 from netbank.services.common import Receipt
 
 router = APIRouter(
@@ -163,6 +164,85 @@ def otp_unlock(body: s.RegistrationCounterIn, actor: TellerDep, deps: DepsDep) -
         enrolment.unlock_totp(
             deps, actor, body.customer_number, body.identity_check_id, body.registration_account_number
         )
+    )
+
+
+@router.get("/fees/{kind}", response_model=int)
+def fee_quote(kind: FeeKind, actor: TellerDep, deps: DepsDep) -> int:
+    """G1-G2: the fee in force (minor units), to show before the teller confirms."""
+    return ledger.quote_fee(deps, actor.institution_code, kind)
+
+
+@router.post("/transactions/ukey-sale", response_model=s.ReceiptOut)
+def ukey_sale(body: s.UkeySaleIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+    """Sell a UKEY (generation 1 or 2) to a certificate-version customer; the material-cost fee
+    is posted to GL 5111201.01 in the same transaction (G1)."""
+    return _receipt(
+        ukey.sell_ukey(
+            deps,
+            actor,
+            body.customer_number,
+            body.identity_check_id,
+            body.registration_account_number,
+            body.fee_account_number,
+            body.ukey_generation,
+            body.ukey_serial,
+        )
+    )
+
+
+@router.post("/transactions/certificate-renewal", response_model=s.ReceiptOut)
+def certificate_renewal(body: s.FeeCounterIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+    """Renew the UKEY certificate; the certificate fee is posted to GL 5111201.02 (G1)."""
+    return _receipt(
+        ukey.renew_certificate(
+            deps,
+            actor,
+            body.customer_number,
+            body.identity_check_id,
+            body.registration_account_number,
+            body.fee_account_number,
+        )
+    )
+
+
+@router.post("/transfers/{transfer_id}/reversal", response_model=s.TransferOut, tags=["ledger"])
+def reversal(transfer_id: s.RowId, body: s.ReversalIn, actor: TellerDep, deps: DepsDep) -> s.TransferOut:
+    """Correct a transfer by a reversing posting (the original stays as it was)."""
+    t = ledger.reverse_transfer(deps, actor, transfer_id, body.reason)
+    with deps.uow(readonly=True) as uow:
+        payer = uow.accounts.get(t.payer_account_id)
+        payee = uow.accounts.get(t.payee_account_id) if t.payee_account_id else None
+    return s.TransferOut(
+        id=t.id or 0,
+        kind=t.kind.value,
+        status=t.status.value,
+        amount_minor=t.amount_minor,
+        currency=t.currency,
+        from_account=payer.number if payer else "",
+        to_account=payee.number if payee else None,
+        payee_code=t.payee_code,
+        reference=t.reference,
+        created_at=t.created_at,
+        business_date=t.business_date,
+        auth_level=t.auth_level,
+        replayed=False,
+        payer_balance_minor=None,
+    )
+
+
+@router.get("/ledger/verify", response_model=s.LedgerReportOut, tags=["audit"])
+def ledger_verify(actor: AuditorDep, deps: DepsDep) -> s.LedgerReportOut:
+    """Every posting balances; every stored balance equals the sum of its entries."""
+    r = ledger.verify_ledger(deps)
+    return s.LedgerReportOut(
+        ok=r.ok,
+        postings=r.postings,
+        entries=r.entries,
+        unbalanced=r.unbalanced,
+        short_postings=r.short_postings,
+        account_mismatches=r.account_mismatches,
+        gl_mismatches=r.gl_mismatches,
     )
 
 
