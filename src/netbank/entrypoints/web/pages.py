@@ -1,33 +1,37 @@
-"""The landing page. The full customer portal and teller console grow here on the same
-service layer as the API."""
+"""The web front: the landing page, the language switch, and the customer portal and teller
+console (``customer.py``, ``teller.py``), all on the same service layer as the API."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from netbank.adapters.i18n import catalogs, negotiate
+from netbank.adapters.i18n import SUPPORTED
 from netbank.entrypoints.api.deps import DepsDep
+from netbank.entrypoints.web import customer, teller
+from netbank.entrypoints.web.common import STATIC, PageRoute, local_path, redirect, remember_locale, render
 
-HERE = Path(__file__).parent
-STATIC = HERE / "static"
-templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape())
+__all__ = ["STATIC", "router"]
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
 def landing(request: Request, deps: DepsDep) -> HTMLResponse:
-    locale = negotiate(request.query_params.get("lang") or request.headers.get("accept-language"))
     with deps.uow(readonly=True) as uow:
         institutions = uow.institutions.list()
-    text = catalogs()
-    html = templates.get_template("landing.html").render(
-        lang=locale,
-        institutions=institutions,
-        t=lambda msgid: text.message(locale, msgid),
-    )
-    return HTMLResponse(html)
+    return render(request, "landing.html", institutions=institutions)
+
+
+@router.get("/language/{locale}")
+def choose_language(locale: str, request: Request) -> Response:
+    """The language switch: remembered in a cookie for every later page, then back to the
+    page the visitor was on."""
+    response = redirect(local_path(request.query_params.get("next")))
+    if locale in SUPPORTED:
+        remember_locale(response, locale)
+    return response
+
+
+router.include_router(customer.router)
+router.include_router(teller.router)

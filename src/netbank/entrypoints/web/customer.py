@@ -1,0 +1,390 @@
+"""The customer portal: sign-in (login password, or a card / passbook and its PIN), the home
+page with accounts and today's limits, the statement with its CSV export, and transfers with a
+TOTP step-up when the session's level is too low for the amount (K2, L1-L3).
+
+Each route calls the service function the matching route of ``api/routers/customer.py`` (or
+``public.py``) calls; nothing here decides a business rule."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import HTMLResponse
+
+from netbank.domain.errors import Code, DomainError, RuleViolation
+from netbank.domain.ledger import PostingKind, TransferKind
+from netbank.entrypoints.api import statements as st
+from netbank.entrypoints.api.deps import ClientDep, DepsDep
+from netbank.entrypoints.web.common import (
+    SESSION_COOKIE,
+    CSRFChecked,
+    PageRoute,
+    WebCustomer,
+    end_session,
+    locale_of,
+    message_of,
+    parse_amount,
+    redirect,
+    render,
+    start_session,
+)
+from netbank.services import auth, ledger, queries, statements, strong_auth
+from netbank.services.common import CustomerActor
+from netbank.services.ports import Deps
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+#: Lines per statement page (the "older" link reads the next).
+PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refusal to show above a form: its code, rule and localized message."""
+
+    code: str
+    message: str
+
+
+def refusal_of(request: Request, exc: DomainError) -> Refusal:
+    return Refusal(exc.code.value, message_of(locale_of(request), exc))
+
+
+def institution_choices(deps: Deps) -> list[tuple[str, str]]:
+    with deps.uow(readonly=True) as uow:
+        return [(i.code, i.name) for i in uow.institutions.list()]
+
+
+# --- sign-in / sign-out -------------------------------------------------------------------
+
+
+def _sign_in_page(
+    request: Request, deps: Deps, *, refusal: Refusal | None = None, mode: str = "password", status: int = 200
+) -> HTMLResponse:
+    return render(
+        request,
+        "customer_sign_in.html",
+        status_code=status,
+        institutions=institution_choices(deps),
+        refusal=refusal,
+        mode=mode,
+        chosen=request.query_params.get("institution", "edb"),
+    )
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+def sign_in_form(request: Request, deps: DepsDep) -> HTMLResponse:
+    return _sign_in_page(request, deps)
+
+
+@router.post("/sign-in", response_class=HTMLResponse)
+def sign_in(
+    request: Request,
+    deps: DepsDep,
+    client: ClientDep,
+    _csrf: CSRFChecked,
+    institution: Annotated[str, Form(max_length=16)],
+    login_id: Annotated[str, Form(max_length=32)],
+    password: Annotated[str, Form(max_length=128)],
+) -> Response:
+    """E13: the registration account number and the customer-level login password."""
+    try:
+        issued = auth.login_with_password(deps, institution, login_id.strip(), password, client)
+    except DomainError as exc:
+        return _sign_in_page(request, deps, refusal=refusal_of(request, exc), status=401)
+    response = redirect("/home")
+    start_session(response, request, issued.token)
+    return response
+
+
+@router.post("/sign-in/card", response_class=HTMLResponse)
+def sign_in_card(
+    request: Request,
+    deps: DepsDep,
+    client: ClientDep,
+    _csrf: CSRFChecked,
+    institution: Annotated[str, Form(max_length=16)],
+    account_number: Annotated[str, Form(max_length=32)],
+    pin: Annotated[str, Form(max_length=12)],
+) -> Response:
+    """E1: the card/passbook version, one account and its PIN, query only."""
+    try:
+        issued = auth.login_with_card(deps, institution, account_number.strip(), pin, client)
+    except DomainError as exc:
+        return _sign_in_page(request, deps, refusal=refusal_of(request, exc), mode="card", status=401)
+    response = redirect("/home")
+    start_session(response, request, issued.token)
+    return response
+
+
+@router.post("/sign-out")
+def sign_out(
+    request: Request, deps: DepsDep, _csrf: CSRFChecked, then: Annotated[str, Form()] = "customer"
+) -> Response:
+    """Ends the session on the server (as ``POST /api/v1/logout``) and forgets the cookie."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        auth.logout(deps, token)
+    response = redirect("/teller/sign-in" if then == "teller" else "/sign-in")
+    end_session(response)
+    return response
+
+
+# --- home ---------------------------------------------------------------------------------
+
+
+@router.get("/home", response_class=HTMLResponse)
+def home(request: Request, actor: WebCustomer, deps: DepsDep) -> HTMLResponse:
+    """The accounts under the contract (or the one card of a card login) and, for an enrolled
+    customer, what the limits leave today at this session's level."""
+    overview = queries.customer_overview(deps, actor)
+    limits = ledger.limits_view(deps, actor) if actor.contract_id is not None else None
+    return render(
+        request,
+        "customer_home.html",
+        signed_in="customer",
+        customer=overview,
+        limits=limits,
+        level=int(actor.level),
+    )
+
+
+# --- statement ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementQuery:
+    """The statement form's fields as typed (blank means "any")."""
+
+    account: str = ""
+    from_date: str = ""
+    to_date: str = ""
+    kind: str = ""
+
+    def filter(self) -> statements.StatementFilter:
+        try:
+            kinds = [PostingKind(self.kind)] if self.kind else None
+            first = date.fromisoformat(self.from_date) if self.from_date else None
+            last = date.fromisoformat(self.to_date) if self.to_date else None
+        except ValueError:
+            raise RuleViolation(Code.REQUEST_VALIDATION, field="from" if self.from_date else "to") from None
+        return st.statement_filter(self.account or None, first, last, kinds)
+
+    def query_string(self, **extra: object) -> str:
+        pairs = {"account": self.account, "from": self.from_date, "to": self.to_date, "kind": self.kind}
+        pairs.update({k: str(v) for k, v in extra.items()})
+        return urlencode({k: v for k, v in pairs.items() if v})
+
+
+def statement_query(request: Request) -> StatementQuery:
+    q = request.query_params
+    return StatementQuery(
+        account=q.get("account", "").strip()[:32],
+        from_date=q.get("from", "").strip()[:10],
+        to_date=q.get("to", "").strip()[:10],
+        kind=q.get("kind", "").strip()[:32],
+    )
+
+
+def int_param(request: Request, name: str, default: int | None, low: int, high: int) -> int | None:
+    raw = request.query_params.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise RuleViolation(Code.REQUEST_VALIDATION, field=name)
+    return int(raw)
+
+
+@router.get("/statement", response_class=HTMLResponse)
+def statement(request: Request, actor: WebCustomer, deps: DepsDep) -> HTMLResponse:
+    """Newest first, a page at a time: "older" reads the next page (htmx appends it in place;
+    without JavaScript it is an ordinary link)."""
+    query = statement_query(request)
+    limit = int_param(request, "limit", PAGE_SIZE, 1, statements.MAX_PAGE) or PAGE_SIZE
+    cursor = int_param(request, "cursor", None, 1, 2**62)
+    page = statements.customer_statement(deps, actor, query.filter(), cursor=cursor, limit=limit)
+    overview = queries.customer_overview(deps, actor)
+    return render(
+        request,
+        "customer_statement.html",
+        signed_in="customer",
+        accounts=overview.accounts,
+        query=query,
+        page=page,
+        kinds=[k.value for k in PostingKind],
+        older=f"/statement?{query.query_string(cursor=page.next_cursor, limit=limit)}"
+        if page.next_cursor
+        else None,
+        csv_url=f"/statement.csv?{query.query_string()}",
+    )
+
+
+@router.get("/statement.csv")
+def statement_csv(request: Request, actor: WebCustomer, deps: DepsDep) -> Response:
+    """The same CSV as ``GET /api/v1/me/statement.csv``, every page of it."""
+    filt = statement_query(request).filter()
+
+    def read(cursor: int | None) -> statements.StatementPage:
+        return statements.customer_statement(deps, actor, filt, cursor=cursor, limit=statements.MAX_PAGE)
+
+    return Response(
+        st.csv_text(read(None), read),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="statement.csv"'},
+    )
+
+
+# --- transfers ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransferForm:
+    """The transfer form as typed; the idempotency key is minted once per rendered form, so a
+    double click or a resubmitted page never moves money twice."""
+
+    idempotency_key: str
+    from_account: str = ""
+    target: str = "own"
+    own_account: str = ""
+    other_account: str = ""
+    amount: str = ""
+    reference: str = ""
+
+    @property
+    def to_account(self) -> str:
+        return self.own_account if self.target == "own" else self.other_account.strip()
+
+
+def _new_key() -> str:
+    return "web-" + secrets.token_urlsafe(18)
+
+
+def _transfer_page(
+    request: Request,
+    deps: Deps,
+    actor: CustomerActor,
+    form: TransferForm,
+    *,
+    refusal: Refusal | None = None,
+    notice: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    overview = queries.customer_overview(deps, actor)
+    return render(
+        request,
+        "customer_transfer.html",
+        status_code=status,
+        signed_in="customer",
+        accounts=overview.accounts,
+        form=form,
+        refusal=refusal,
+        notice=notice,
+    )
+
+
+@router.get("/transfer", response_class=HTMLResponse)
+def transfer_form(request: Request, actor: WebCustomer, deps: DepsDep) -> HTMLResponse:
+    return _transfer_page(request, deps, actor, TransferForm(idempotency_key=_new_key()))
+
+
+@router.post("/transfer", response_class=HTMLResponse)
+def transfer(
+    request: Request,
+    actor: WebCustomer,
+    deps: DepsDep,
+    _csrf: CSRFChecked,
+    idempotency_key: Annotated[str, Form(min_length=8, max_length=64)],
+    from_account: Annotated[str, Form(max_length=32)],
+    amount: Annotated[str, Form(max_length=24)],
+    target: Annotated[str, Form(pattern="^(own|other)$")] = "own",
+    own_account: Annotated[str, Form(max_length=32)] = "",
+    other_account: Annotated[str, Form(max_length=32)] = "",
+    reference: Annotated[str, Form(max_length=140)] = "",
+) -> HTMLResponse:
+    """``POST /api/v1/me/transfers`` as a form. A step-up answer shows the TOTP form, which
+    keeps what was typed (and the idempotency key) for the resubmission."""
+    form = TransferForm(idempotency_key, from_account, target, own_account, other_account, amount, reference)
+    return _book(request, deps, actor, form)
+
+
+def _book(request: Request, deps: Deps, actor: CustomerActor, form: TransferForm) -> HTMLResponse:
+    currency = deps.policies.policy_for(actor.institution_code).currency
+    try:
+        amount_minor = parse_amount(form.amount, currency)
+        if amount_minor is None:
+            raise RuleViolation(Code.REQUEST_VALIDATION, field="amount")
+        result = ledger.book_transfer(
+            deps,
+            actor,
+            ledger.TransferRequest(
+                idempotency_key=form.idempotency_key,
+                kind=TransferKind.OWN if form.target == "own" else TransferKind.INTERNAL,
+                from_account=form.from_account,
+                to_account=form.to_account,
+                amount_minor=amount_minor,
+                reference=form.reference,
+            ),
+        )
+    except strong_auth.StepUpRequired as exc:
+        methods = exc.params.get("methods") or []
+        return render(
+            request,
+            "customer_step_up.html",
+            signed_in="customer",
+            form=form,
+            totp="totp" in methods,
+            required_level=exc.params.get("required_level"),
+            refusal=refusal_of(request, exc),
+        )
+    except DomainError as exc:
+        # Nothing moved; the same form (and key) can be corrected and sent again.
+        return _transfer_page(request, deps, actor, form, refusal=refusal_of(request, exc), status=422)
+    return render(
+        request,
+        "customer_transfer_done.html",
+        signed_in="customer",
+        transfer=result.transfer,
+        replayed=result.replayed,
+        from_account=form.from_account,
+        to_account=form.to_account,
+        balance_minor=result.payer_balance_minor,
+    )
+
+
+@router.post("/step-up/totp", response_class=HTMLResponse)
+def step_up_totp(
+    request: Request,
+    actor: WebCustomer,
+    deps: DepsDep,
+    client: ClientDep,
+    _csrf: CSRFChecked,
+    code: Annotated[str, Form(max_length=10)],
+    idempotency_key: Annotated[str, Form(min_length=8, max_length=64)],
+    from_account: Annotated[str, Form(max_length=32)] = "",
+    amount: Annotated[str, Form(max_length=24)] = "",
+    target: Annotated[str, Form(pattern="^(own|other)$")] = "own",
+    own_account: Annotated[str, Form(max_length=32)] = "",
+    other_account: Annotated[str, Form(max_length=32)] = "",
+    reference: Annotated[str, Form(max_length=140)] = "",
+) -> HTMLResponse:
+    """K2: ``POST /api/v1/me/step-up/totp``; then the transfer form again, filled in, for the
+    customer to confirm."""
+    form = TransferForm(idempotency_key, from_account, target, own_account, other_account, amount, reference)
+    try:
+        strong_auth.verify_totp(deps, actor, code.strip(), client)
+    except DomainError as exc:
+        return render(
+            request,
+            "customer_step_up.html",
+            signed_in="customer",
+            form=form,
+            totp=True,
+            required_level=None,
+            refusal=refusal_of(request, exc),
+        )
+    return _transfer_page(request, deps, actor, form, notice="web.step_up.done")

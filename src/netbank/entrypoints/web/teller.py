@@ -1,0 +1,161 @@
+"""The teller console (first part): sign-in, finding a customer of the teller's institution,
+the customer's page with the in-person identity check (E12) and their accounts, and each
+account's postings.
+
+The routes call what ``api/routers/teller.py`` calls; the services keep a teller inside their
+own institution (a customer or account of another one is "not found")."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import HTMLResponse
+
+from netbank.domain.counter import IdentityCheck
+from netbank.domain.errors import DomainError
+from netbank.domain.identity import DocumentType
+from netbank.entrypoints.api.deps import ClientDep, DepsDep
+from netbank.entrypoints.web.common import (
+    CSRFChecked,
+    PageRoute,
+    WebTeller,
+    redirect,
+    render,
+    start_session,
+)
+from netbank.entrypoints.web.customer import (
+    PAGE_SIZE,
+    Refusal,
+    institution_choices,
+    int_param,
+    refusal_of,
+    statement_query,
+)
+from netbank.services import auth, customers, queries, statements
+from netbank.services.common import TellerActor
+from netbank.services.ports import Deps
+
+router = APIRouter(prefix="/teller", route_class=PageRoute, include_in_schema=False)
+
+
+def _sign_in_page(
+    request: Request, deps: Deps, refusal: Refusal | None = None, status: int = 200
+) -> HTMLResponse:
+    return render(
+        request,
+        "teller_sign_in.html",
+        status_code=status,
+        institutions=institution_choices(deps),
+        refusal=refusal,
+    )
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+def sign_in_form(request: Request, deps: DepsDep) -> HTMLResponse:
+    return _sign_in_page(request, deps)
+
+
+@router.post("/sign-in", response_class=HTMLResponse)
+def sign_in(
+    request: Request,
+    deps: DepsDep,
+    client: ClientDep,
+    _csrf: CSRFChecked,
+    institution: Annotated[str, Form(max_length=16)],
+    teller_number: Annotated[str, Form(max_length=16)],
+    password: Annotated[str, Form(max_length=128)],
+) -> Response:
+    """Staff sign-in at the teller's home branch (``POST /api/v1/teller/login``)."""
+    try:
+        issued = auth.login_teller(deps, institution, teller_number.strip(), password, None, client)
+    except DomainError as exc:
+        return _sign_in_page(request, deps, refusal_of(request, exc), status=401)
+    response = redirect("/teller")
+    start_session(response, request, issued.token)
+    return response
+
+
+@router.get("", response_class=HTMLResponse)
+def find(request: Request, actor: WebTeller, deps: DepsDep) -> Response:
+    """Find a customer by (part of) their name, or open one by customer number."""
+    number = request.query_params.get("number", "").strip()[:32]
+    if number:
+        return redirect(f"/teller/customers/{quote(number, safe='')}")
+    name = request.query_params.get("name", "").strip()[:64]
+    found = queries.find_customers(deps, actor, name=name or None)
+    return render(request, "teller_find.html", signed_in="teller", name=name, found=found, actor=actor)
+
+
+def _customer_page(
+    request: Request,
+    deps: Deps,
+    actor: TellerActor,
+    customer_number: str,
+    *,
+    check: IdentityCheck | None = None,
+    refusal: Refusal | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    view = queries.teller_customer_view(deps, actor, customer_number)
+    return render(
+        request,
+        "teller_customer.html",
+        status_code=status,
+        signed_in="teller",
+        customer=view,
+        check=check,
+        refusal=refusal,
+        document_types=[d.value for d in DocumentType],
+    )
+
+
+@router.get("/customers/{customer_number}", response_class=HTMLResponse)
+def customer(request: Request, customer_number: str, actor: WebTeller, deps: DepsDep) -> HTMLResponse:
+    return _customer_page(request, deps, actor, customer_number[:32])
+
+
+@router.post("/customers/{customer_number}/identity-check", response_class=HTMLResponse)
+def identity_check(
+    request: Request,
+    customer_number: str,
+    actor: WebTeller,
+    deps: DepsDep,
+    _csrf: CSRFChecked,
+    document_type: Annotated[DocumentType, Form()],
+    document_number: Annotated[str, Form(max_length=32)],
+) -> HTMLResponse:
+    """E12: ``POST /api/v1/teller/identity-checks``; the page then shows the check's number
+    for the counter transactions that cite it."""
+    try:
+        check = customers.record_identity_check(
+            deps, actor, customer_number[:32], document_type, document_number.strip()
+        )
+    except DomainError as exc:
+        return _customer_page(
+            request, deps, actor, customer_number[:32], refusal=refusal_of(request, exc), status=422
+        )
+    return _customer_page(request, deps, actor, customer_number[:32], check=check)
+
+
+@router.get("/accounts/{account_number}/postings", response_class=HTMLResponse)
+def postings(request: Request, account_number: str, actor: WebTeller, deps: DepsDep) -> HTMLResponse:
+    """``GET /api/v1/teller/accounts/{number}/postings``: newest first, with the balance after
+    each line; "older" reads the next page."""
+    query = statement_query(request)
+    limit = int_param(request, "limit", PAGE_SIZE, 1, statements.MAX_PAGE) or PAGE_SIZE
+    cursor = int_param(request, "cursor", None, 1, 2**62)
+    number = account_number[:32]
+    page = statements.account_postings(deps, actor, number, query.filter(), cursor=cursor, limit=limit)
+    base = f"/teller/accounts/{quote(number, safe='')}/postings"
+    return render(
+        request,
+        "teller_postings.html",
+        signed_in="teller",
+        account_number=number,
+        page=page,
+        older=f"{base}?{query.query_string(cursor=page.next_cursor, limit=limit)}"
+        if page.next_cursor
+        else None,
+    )

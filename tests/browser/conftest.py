@@ -1,0 +1,88 @@
+"""Browser tests: Playwright's sync API drives Debian's Chromium against a real ``netbank
+serve`` process on a fresh SQLite database with the demo loaded (as ``make run`` does).
+
+Every page a test visits goes through :meth:`Browsing.check`: a screenshot in
+``test-artifacts/screenshots/``, axe-core (from npm, ``make test`` installs it into
+``.cache/npm``) with no violation of impact serious or critical, no Content-Security-Policy
+violation or script error in the console, and no sideways scrolling on a phone-sized screen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Playwright, sync_playwright
+
+from tests.browser.browsing import AXE, CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, Browsing, Server
+from tests.e2e.serverproc import ServerProcess, cli, netbank_env
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data = tmp_path_factory.mktemp("browser-server")
+    env = netbank_env(f"sqlite:///{data / 'netbank.sqlite3'}", data)
+    cli(env, "migrate")
+    cli(env, "load-demo")
+    process = ServerProcess(env, data / "server.log").wait_ready()
+    try:
+        yield Server(process.url, env)
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "make test installs Debian's chromium"
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    assert AXE.exists(), "make test installs axe-core into .cache/npm"
+    return AXE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def visitor(
+    browser: Browser, server: Server, axe_source: str, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Browsing]]:
+    """``visitor(locale="zh-CN", phone=True)``: a new browser context with that
+    Accept-Language and screen."""
+    contexts: list[BrowserContext] = []
+
+    def make(locale: str = "en-US", *, phone: bool = False, name: str = "") -> Browsing:
+        context = browser.new_context(
+            locale=locale, viewport=PHONE if phone else DESKTOP, accept_downloads=True
+        )
+        contexts.append(context)
+        page = context.new_page()
+        browsing = Browsing(
+            context, page, server.url, axe_source, name or f"{request.node.name}-{len(contexts)}"
+        )
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error" and "status of" not in message.text:
+                # A page answering 4xx logs "Failed to load resource: ... status of 403"; those
+                # are the pages under test. Anything else (a CSP refusal, a script error) fails.
+                browsing.console_problems.append(message.text)
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: browsing.console_problems.append(str(error)))
+        return browsing
+
+    try:
+        yield make
+    finally:
+        for context in contexts:
+            context.close()

@@ -1,0 +1,37 @@
+"""Steps the browser tests share: signing in as a demo customer or teller."""
+
+from __future__ import annotations
+
+from netbank.demo import LOGIN_PASSWORD, STAFF_PASSWORD
+from tests.browser.browsing import Browsing
+
+#: edb 100002 李明, OTP version: 0011 is the registration card, 0012 a sub-card linked at the
+#: counter, 0013 linked online and still waiting for 819102 (E10).
+LI_MING = "6222020000000011"
+LI_MING_SUB_CARD = "6222020000000012"
+LI_MING_ONLINE_LINK = "6222020000000013"
+#: edb 100001 王芳's card: another customer's account.
+WANG_FANG = "6222020000000001"
+
+
+def sign_in_customer(b: Browsing, login_id: str = LI_MING, institution: str = "edb") -> None:
+    b.goto("/sign-in")
+    b.check("sign-in")
+    form = b.page.locator("form[action='/sign-in']")
+    b.page.select_option("#institution", institution)
+    b.page.fill("#login_id", login_id)
+    b.page.fill("#password", LOGIN_PASSWORD)
+    with b.page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    assert b.page.url.endswith("/home"), b.page.url
+
+
+def sign_in_teller(b: Browsing, institution: str = "edb", teller: str = "T001") -> None:
+    b.goto("/teller/sign-in")
+    b.check("teller-sign-in")
+    b.page.select_option("#institution", institution)
+    b.page.fill("#teller_number", teller)
+    b.page.fill("#password", STAFF_PASSWORD)
+    with b.page.expect_navigation():
+        b.page.click("form[action='/teller/sign-in'] button[type=submit]")
+    assert b.page.url.endswith("/teller"), b.page.url
