@@ -1,0 +1,132 @@
+"""Storage of the cloud financial certificate service (F1-F5): its CA certificates (public
+parts; keys on the HSM), the certificates it holds, their registrations at institutions and the
+F3 registration flows. Certificates, registrations and flows are mapped domain objects (see
+``tables.map_domain``); ``for_update`` takes the row lock (``SELECT ... FOR UPDATE``) that
+keeps the PIN counter and the one-certificate-per-person rule safe under concurrency."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session as OrmSession
+
+from netbank.adapters.db import tables as t
+from netbank.domain.fincert import (
+    CertificateStatus,
+    FinancialCertificate,
+    Registration,
+    RegistrationFlow,
+    RegistrationStatus,
+)
+from netbank.services.ports import FinCertAuthority
+
+
+class SqlFinCert:
+    def __init__(self, session: OrmSession) -> None:
+        self.s = session
+
+    # -- the service CA -----------------------------------------------------------------------
+
+    def add_authority(self, authority: FinCertAuthority, at: datetime) -> None:
+        c = t.fincert_authorities.c
+        self.s.execute(
+            update(t.fincert_authorities)
+            .where(c.role == authority.role, c.active.is_(True))
+            .values(active=False)
+        )
+        self.s.execute(
+            insert(t.fincert_authorities).values(
+                role=authority.role,
+                serial=authority.serial,
+                subject=authority.subject,
+                key_label=authority.key_label,
+                not_before=authority.not_before,
+                not_after=authority.not_after,
+                created_at=at,
+                active=True,
+                der=authority.der,
+            )
+        )
+
+    def active_authority(self, role: str) -> FinCertAuthority | None:
+        c = t.fincert_authorities.c
+        row = self.s.execute(select(t.fincert_authorities).where(c.role == role, c.active.is_(True))).first()
+        if row is None:
+            return None
+        return FinCertAuthority(
+            role=row.role,
+            serial=row.serial,
+            subject=row.subject,
+            key_label=row.key_label,
+            not_before=row.not_before,
+            not_after=row.not_after,
+            der=bytes(row.der),
+        )
+
+    # -- certificates -------------------------------------------------------------------------
+
+    def add_certificate(self, certificate: FinancialCertificate) -> None:
+        self.s.add(certificate)
+        self.s.flush()
+
+    def certificate(self, certificate_id: int, *, for_update: bool = False) -> FinancialCertificate | None:
+        stmt = select(FinancialCertificate).where(t.fincert_certificates.c.id == certificate_id)
+        if for_update:
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        return self.s.scalars(stmt).first()
+
+    def certificate_by_serial(self, serial: str) -> FinancialCertificate | None:
+        stmt = select(FinancialCertificate).where(t.fincert_certificates.c.serial == serial)
+        return self.s.scalars(stmt).first()
+
+    def live_certificate_of(
+        self, person_digest: str, *, for_update: bool = False
+    ) -> FinancialCertificate | None:
+        c = t.fincert_certificates.c
+        stmt = select(FinancialCertificate).where(
+            c.person_digest == person_digest, c.status != CertificateStatus.REVOKED.value
+        )
+        if for_update:
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        return self.s.scalars(stmt).first()
+
+    # -- registrations ------------------------------------------------------------------------
+
+    def add_registration(self, registration: Registration) -> None:
+        self.s.add(registration)
+        self.s.flush()
+
+    def active_registration(
+        self, certificate_id: int, institution_id: int, *, for_update: bool = False
+    ) -> Registration | None:
+        c = t.fincert_registrations.c
+        stmt = select(Registration).where(
+            c.certificate_id == certificate_id,
+            c.institution_id == institution_id,
+            c.status == RegistrationStatus.ACTIVE.value,
+        )
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self.s.scalars(stmt).first()
+
+    def active_registrations(self, certificate_id: int) -> list[Registration]:
+        c = t.fincert_registrations.c
+        stmt = (
+            select(Registration)
+            .where(c.certificate_id == certificate_id, c.status == RegistrationStatus.ACTIVE.value)
+            .order_by(c.id)
+        )
+        return list(self.s.scalars(stmt))
+
+    # -- F3 flows -----------------------------------------------------------------------------
+
+    def add_flow(self, flow: RegistrationFlow) -> None:
+        self.s.add(flow)
+        self.s.flush()
+
+    def flow_by_handle(self, handle_digest: str, *, for_update: bool = False) -> RegistrationFlow | None:
+        stmt = select(RegistrationFlow).where(t.fincert_flows.c.handle_digest == handle_digest)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self.s.scalars(stmt).first()
