@@ -1,8 +1,8 @@
 """SoftHSM2 tokens and a test PKI for the K1 building blocks.
 
-One SoftHSM2 token directory per test session (per xdist worker): ``SOFTHSM2_CONF`` points at it
-before the PKCS#11 module is loaded (``hsm.load_module(softhsm2_conf=...)``), and every token is
-initialised with ``softhsm2-util`` before that, so no slot refresh is needed. The CA token stays
+One SoftHSM2 token directory per test session (per xdist worker), shared with the netbank
+integration tests: the ``softhsm`` fixture of ``tests/conftest.py`` (see ``tests/softhsm.py``)
+initialises every token before the PKCS#11 module is loaded, so no slot refresh is needed. The CA token stays
 open for the session; each test generates its own customer keys with unique labels, so the tests
 are independent of their order.
 
@@ -12,9 +12,6 @@ refusals are provoked by passing ``at`` explicitly.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +24,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from netbank.adapters import hsm, pki
+from tests.softhsm import SoftHSM, run, write_softhsm_conf
+
+__all__ = ["SoftHSM", "run", "write_softhsm_conf"]
 
 MODULE = hsm.DEFAULT_MODULE_PATH
 USER_PIN = "123456"
@@ -58,67 +58,6 @@ def write_pem(path: Path, certificate: x509.Certificate) -> Path:
 
 def unique_label(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-def run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run a tool; return its result whatever the exit code (stdout and stderr merged)."""
-    return subprocess.run(
-        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60, check=False
-    )
-
-
-@dataclass(frozen=True)
-class SoftHSM:
-    directory: Path
-    conf: Path
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {**os.environ, "SOFTHSM2_CONF": str(self.conf)}
-
-    def init_token(self, label: str) -> None:
-        result = run(
-            [
-                "softhsm2-util",
-                "--init-token",
-                "--free",
-                "--label",
-                label,
-                "--pin",
-                USER_PIN,
-                "--so-pin",
-                SO_PIN,
-            ],
-            env=self.env,
-        )
-        assert result.returncode == 0, result.stdout
-
-
-def write_softhsm_conf(directory: Path) -> Path:
-    tokens = directory / "tokens"
-    tokens.mkdir(parents=True, exist_ok=True)
-    conf = directory / "softhsm2.conf"
-    conf.write_text(
-        f"directories.tokendir = {tokens}\n"
-        "objectstore.backend = file\n"
-        "log.level = ERROR\n"
-        "slots.removable = false\n",
-        encoding="utf-8",
-    )
-    return conf
-
-
-@pytest.fixture(scope="session")
-def softhsm(tmp_path_factory: pytest.TempPathFactory) -> SoftHSM:
-    for tool in ("softhsm2-util", "pkcs11-tool", "openssl"):
-        assert shutil.which(tool), f"{tool} missing: run `make system-packages`"
-    directory = tmp_path_factory.mktemp("softhsm")
-    store = SoftHSM(directory=directory, conf=write_softhsm_conf(directory))
-    for label in (CA_TOKEN, *UKEY_TOKENS.values(), *SPARE_TOKENS):
-        store.init_token(label)
-    # Sets SOFTHSM2_CONF before the library is loaded; SoftHSM2 reads it only then.
-    hsm.load_module(MODULE, softhsm2_conf=store.conf)
-    return store
 
 
 @pytest.fixture(scope="session")
