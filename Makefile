@@ -10,6 +10,8 @@ TEST_SYSTEM_PACKAGES := postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 PYTEST_ARGS ?=
+AXE_CORE := axe-core@4.14.1
+AXE := .cache/npm/node_modules/axe-core/axe.min.js
 
 .PHONY: run test lint system-packages clean
 
@@ -21,7 +23,7 @@ run: $(VENV)/.run-installed
 	@echo "demo TOTP codes: .venv/bin/netbank otp code edb 100002"
 	$(BIN)/netbank serve
 
-test: system-packages lint
+test: system-packages lint $(AXE)
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
@@ -52,10 +54,16 @@ system-packages:
 	[ -e /usr/lib/softhsm/libsofthsm2.so ] || missing="$$missing softhsm2"; \
 	command -v pkcs11-tool >/dev/null 2>&1 || missing="$$missing opensc"; \
 	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
+	[ -x /usr/lib/chromium/chromium ] || missing="$$missing chromium"; \
+	[ -e /usr/bin/npm ] || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  $(APT) update -q && $(APT) install -y -q --no-install-recommends $$missing; \
 	fi
 
+# axe-core checks every page the browser tests visit (tests/browser); from npm, not committed.
+$(AXE): | system-packages
+	npm install --no-save --no-audit --no-fund --prefix .cache/npm $(AXE_CORE)
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis .ruff_cache .mypy_cache test-artifacts
+	rm -rf $(VENV) var .pytest_cache .hypothesis .ruff_cache .mypy_cache test-artifacts .cache

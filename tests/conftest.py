@@ -24,6 +24,7 @@ from netbank.entrypoints.api.app import create_app
 from netbank.services.ports import Deps
 from tests.builders import Api, setup_institutions
 from tests.pgserver import PgServer
+from tests.softhsm import SoftHSM, start_softhsm
 
 REPO = Path(__file__).resolve().parent.parent
 BACKENDS = ("sqlite", "postgresql")
@@ -47,6 +48,12 @@ def pg_server() -> Iterator[PgServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def softhsm(tmp_path_factory: pytest.TempPathFactory) -> SoftHSM:
+    """SoftHSM2 with every token the tests use (tests/softhsm.py), loaded once per process."""
+    return start_softhsm(tmp_path_factory.mktemp("softhsm"))
 
 
 @pytest.fixture(scope="session")
@@ -103,6 +110,10 @@ def make_settings(database_url: str, data_dir: Path) -> Settings:
         identity_seal_key=base64.b64encode(b"s" * 32).decode(),
         identity_lookup_key=base64.b64encode(b"l" * 32).decode(),
         secrets_key=base64.b64encode(b"k" * 32).decode(),
+        # Tests deliver the outbox themselves (dispatch_once), so that a background dispatcher
+        # never writes while a test compares database snapshots; the in-process dispatcher
+        # is exercised by the end-to-end server tests.
+        outbox_in_process=False,
     )
 
 

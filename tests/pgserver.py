@@ -62,10 +62,24 @@ class PgServer:
             "--locale=C.UTF-8",
             "--no-sync",
         )
+        self._start_postmaster()
+        return self
+
+    def _start_postmaster(self) -> None:
         opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.base} -c max_connections=200"
         if not self.durable:
             opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.base / "pg.log"), "-w", "-o", opts, "start")
+
+    def crash(self) -> None:
+        """Crash the server (``-m immediate``: no shutdown checkpoint, shared memory, WAL
+        buffers included, lost); the next start replays the WAL. Only a ``durable`` server
+        (``synchronous_commit`` on) is sure to keep every commit it acknowledged."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def restart(self) -> PgServer:
+        """Start again on the same data directory and port (after :meth:`crash`)."""
+        self._start_postmaster()
         return self
 
     def url(self, database: str = "postgres") -> str:

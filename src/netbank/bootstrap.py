@@ -6,16 +6,19 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from netbank.adapters import hsm
+from netbank.adapters.ca import TokenCA
 from netbank.adapters.clock import SystemClock
 from netbank.adapters.crypto import AesGcmSecretBox, AesGcmVault, Argon2Hasher, RandomTokens
 from netbank.adapters.db.engine import make_engine
 from netbank.adapters.db.uow import SqlUnitOfWorkFactory
+from netbank.adapters.fincert import HMACPINDigester, HSMFinCertCA, SealedKeyStore
 from netbank.adapters.notify import FileSender, WebhookSender
 from netbank.adapters.otp import PyOTPCodec
 from netbank.adapters.policies import TomlPolicyBook
 from netbank.config import Settings
 from netbank.domain.outbox import RetryPolicy
-from netbank.services.ports import Clock, Deps, PolicyBook, Sender
+from netbank.services.ports import Clock, Deps, FinCertAdapters, PolicyBook, Sender
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,41 @@ def bootstrap(
         tokens=RandomTokens(),
         policies=policies or TomlPolicyBook(settings.policy_dir),
         otp=PyOTPCodec(),
+        pki=make_certificate_authority(settings),
+        fincert=fincert_adapters(settings),
     )
     return App(settings=settings, engine=engine, deps=deps)
+
+
+def make_certificate_authority(settings: Settings) -> TokenCA | None:
+    """K1: the institution CAs on the configured HSM token, or None without an HSM PIN. The
+    token is opened on first use, not here (``netbank migrate`` needs no HSM)."""
+    if not settings.hsm_pin:
+        return None
+    return TokenCA(
+        module_path=settings.pkcs11_module or hsm.DEFAULT_MODULE_PATH,
+        token_label=settings.hsm_token_label,
+        pin=settings.hsm_pin,
+        base_url=settings.resolved_public_base_url,
+    )
+
+
+def fincert_adapters(settings: Settings) -> FinCertAdapters | None:
+    """F1: the cloud financial certificate service, when its HSM token is configured. The
+    token is opened on first use, not here."""
+    if not settings.fincert_token_label:
+        return None
+    kek, pin_key = settings.fincert_keys()
+    return FinCertAdapters(
+        ca=HSMFinCertCA(
+            token_label=settings.fincert_token_label,
+            pin=settings.fincert_token_pin or "",
+            base_url=settings.fincert_base_url,
+            module_path=settings.pkcs11_module,
+        ),
+        keys=SealedKeyStore(kek),
+        pins=HMACPINDigester(pin_key),
+    )
 
 
 def make_sender(settings: Settings) -> Sender:

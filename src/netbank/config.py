@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -54,6 +56,44 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 8
     outbox_first_backoff_seconds: float = 2.0
     outbox_max_backoff_seconds: float = 300.0
+    #: F1 cloud financial certificate service: the PKCS#11 token holding its CA keys (unset:
+    #: the service is off and its endpoints answer F1_SERVICE_NOT_CONFIGURED).
+    fincert_token_label: str | None = None
+    #: (The PKCS#11 module is ``pkcs11_module``, shared with the K1 PKI: one per process.)
+    fincert_token_pin: str | None = Field(default=None, repr=False)
+    #: Base URL written into the certificates (CRL / OCSP locations).
+    fincert_base_url: str = "http://127.0.0.1:8000"
+    #: base64 of 32 bytes each: the key store's key-encryption key and the PIN HMAC key. In
+    #: development they are derived from the secrets key; production must set both.
+    fincert_key_encryption_key: str | None = Field(default=None, repr=False)
+    fincert_pin_key: str | None = Field(default=None, repr=False)
+
+    def fincert_keys(self) -> tuple[bytes, bytes]:
+        """(key-encryption key, PIN key): configured, or in development derived from the
+        secrets key with distinct labels (both stay outside the database either way)."""
+        if self.fincert_key_encryption_key and self.fincert_pin_key:
+            return base64.b64decode(self.fincert_key_encryption_key), base64.b64decode(self.fincert_pin_key)
+        if self.environment == "production":
+            raise RuntimeError("NETBANK_FINCERT_KEY_ENCRYPTION_KEY and NETBANK_FINCERT_PIN_KEY are required")
+        base = self.keys.secrets_key
+        return (
+            hmac.new(base, b"netbank fincert key-encryption key", hashlib.sha256).digest(),
+            hmac.new(base, b"netbank fincert PIN key", hashlib.sha256).digest(),
+        )
+
+    #: K1 institution PKI: the PKCS#11 module, the HSM token holding the CA keys (found by label)
+    #: and its user PIN. Without a PIN the certificate version's PKI is off (K1_PKI_NOT_INITIALISED).
+    #: None = the Debian SoftHSM2 module (``adapters/hsm.py``); SoftHSM2 reads SOFTHSM2_CONF.
+    pkcs11_module: str | None = None
+    hsm_token_label: str = "netbank-hsm"  # noqa: S105 - a token label, not a secret
+    hsm_pin: str | None = Field(default=None, repr=False)
+    #: The public address written into certificates (CRL distribution point, OCSP URL);
+    #: default ``http://{host}:{port}``.
+    public_base_url: str | None = None
+
+    @property
+    def resolved_public_base_url(self) -> str:
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def resolved_outbox_file(self) -> Path:

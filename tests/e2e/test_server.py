@@ -4,6 +4,7 @@ as subprocesses, driven over HTTP with httpx, on SQLite and on PostgreSQL. The s
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -211,3 +212,31 @@ def test_a_real_server_serves_the_landing_page_docs_api_and_demo_logins_without_
         assert f"{number[:6]}-{number[6:]}" not in output
     assert not FULL_CN_ID.search(output), FULL_CN_ID.search(output)
     assert not FULL_KR_RRN.search(output), FULL_KR_RRN.search(output)
+
+
+def test_the_server_delivers_challenge_codes_with_its_own_outbox_dispatcher(
+    server: Server, tmp_path: Path
+) -> None:
+    """``netbank serve`` runs the outbox dispatcher in-process by default: an SMS challenge's
+    text reaches the development sender's file without any other process."""
+    outbox = tmp_path / "var" / "outbox.log"
+    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        login = http.post(
+            "/api/v1/institutions/edb/login",
+            json={"login_id": "6222020000000011", "password": LOGIN_PASSWORD},
+        )
+        assert login.status_code == 200, login.text
+        challenge = http.post(
+            "/api/v1/me/challenges",
+            headers={"Authorization": f"Bearer {login.json()['token']}"},
+            json={"channel": "sms"},
+        )
+        assert challenge.status_code == 201, challenge.text
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (outbox.exists() and outbox.read_text().strip()):
+        time.sleep(0.2)
+    assert outbox.exists(), server.output()
+    delivered = [json.loads(line) for line in outbox.read_text().splitlines()]
+    assert len(delivered) == 1, delivered
+    assert delivered[0]["kind"] == "sms" and delivered[0]["to"] == "138****8002"  # masked even here
+    assert re.search(r"\d{6}", delivered[0]["text"]), delivered

@@ -31,6 +31,7 @@ UI_MSGIDS = frozenset(
         "message.challenge_code.sms",
         "message.challenge_code.voice",
         "message.challenge_code.app",
+        "message.fincert_registered.sms",
     }
 )
 #: Params given outside a ``SomeError(Code.X, name=...)`` call: the API's error envelope
@@ -91,6 +92,14 @@ def _read_templates() -> dict[str, dict[str, str]]:
 
 TEMPLATES = _read_templates()
 
+#: Words of the web pages (netbank.entrypoints.web) are msgids starting with this prefix; each
+#: must be in every catalog (``tests/unit/test_web_words.py`` checks that the templates use
+#: only words that exist).
+WEB_PREFIX = "web."
+WEB_MSGIDS = frozenset(
+    msgid for locale in SUPPORTED for msgid in TEMPLATES[locale] if msgid.startswith(WEB_PREFIX)
+)
+
 
 @pytest.mark.parametrize("locale", SUPPORTED)
 @pytest.mark.parametrize("code", list(Code), ids=lambda code: code.value)
@@ -102,14 +111,14 @@ def test_every_code_has_a_message_in_every_locale(code: Code, locale: str) -> No
 
 
 @pytest.mark.parametrize("locale", SUPPORTED)
-@pytest.mark.parametrize("msgid", sorted(UI_MSGIDS))
+@pytest.mark.parametrize("msgid", sorted(UI_MSGIDS | WEB_MSGIDS))
 def test_every_ui_word_has_a_message_in_every_locale(msgid: str, locale: str) -> None:
     assert catalogs().has(locale, msgid)
 
 
 @pytest.mark.parametrize("locale", SUPPORTED)
 def test_catalogs_hold_no_stale_msgids(locale: str) -> None:
-    known = {code.value for code in Code} | UI_MSGIDS
+    known = {code.value for code in Code} | UI_MSGIDS | WEB_MSGIDS
     assert catalogs().msgids(locale) - known == set()
 
 

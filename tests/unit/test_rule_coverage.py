@@ -1,5 +1,6 @@
-"""Every rule of SPEC sections 2-3 (C1-C3, E1-E15) has at least one integration test showing
-it is enforced and one showing the allowed path works (``@pytest.mark.rule(ID, kind=...)``).
+"""Every rule of SPEC sections 2-5 and 7 (C1-C3, E1-E15, L1-L4, G1-G2, F1-F5) has at least one
+integration test showing it is enforced and one showing the allowed path works
+(``@pytest.mark.rule(ID, kind=...)``).
 Integration tests run on SQLite and on PostgreSQL (the ``backend`` fixture), so counting them
 proves both backends enforce every rule; domain unit tests come on top."""
 
@@ -10,7 +11,13 @@ from collections import defaultdict
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
-RULES = [f"C{i}" for i in range(1, 4)] + [f"E{i}" for i in range(1, 16)]
+RULES = (
+    [f"C{i}" for i in range(1, 4)]
+    + [f"E{i}" for i in range(1, 16)]
+    + [f"L{i}" for i in range(1, 5)]
+    + [f"G{i}" for i in range(1, 3)]
+    + [f"F{i}" for i in range(1, 6)]
+)
 
 
 def _rule_markers(folder: Path) -> dict[str, set[str]]:

@@ -104,6 +104,30 @@ def ensure_within_limits(limits: VersionLimits, amount_minor: int, usage: DailyU
         )
 
 
+def daily_cap(version_limits: VersionLimits, own: OwnLimits | None) -> int | None:
+    """L1/L2: what a customer may pay out in a day whatever level a session reached: their
+    version's daily cumulative limit, or the lower one they chose. ``None`` for a version
+    without one (ordinary: its bill payments have their own limit)."""
+    if version_limits.daily_minor == 0:
+        return None
+    if own is None or own.daily_minor is None:
+        return version_limits.daily_minor
+    return min(version_limits.daily_minor, own.daily_minor)
+
+
+def ensure_within_daily_cap(
+    version_limits: VersionLimits, own: OwnLimits | None, amount_minor: int, usage: DailyUsage
+) -> None:
+    """L1/L2: the day's transfers and bill payments together stay within the customer's daily
+    cap, also when a session at a lower level pays under a lower version's limits (an OTP
+    customer signed in with the password pays bills under the ordinary version's 500 a day,
+    never past their own daily limit or what is left of the version's)."""
+    cap = daily_cap(version_limits, own)
+    used = usage.transfers_minor + usage.bill_payments_minor
+    if cap is not None and used + amount_minor > cap:
+        raise RuleViolation(Code.L2_DAILY_LIMIT_EXCEEDED, limit_minor=cap, left_minor=max(cap - used, 0))
+
+
 def ensure_own_limits_within(
     version_limits: VersionLimits, per_transaction_minor: int | None, daily_minor: int | None
 ) -> None:

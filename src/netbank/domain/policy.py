@@ -126,6 +126,18 @@ class RateLimitPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class FinCertPolicy:
+    """F5 financial certificate: validity, renewal window, PIN lock-out; F3 flow lifetime.
+    Validity and renewal follow the issuing bank's policy, the lock-out the policy of the
+    institution where the PIN is typed."""
+
+    validity_years: int = 3
+    renewal_window_days: int = 30
+    pin_max_failures: int = 5
+    registration_flow_minutes: int = 10
+
+
+@dataclass(frozen=True, slots=True)
 class CounterPolicy:
     """E12: how long an in-person identity check recorded by a teller stays usable."""
 
@@ -156,6 +168,7 @@ class Policy:
     challenge: ChallengeSettings = field(default_factory=ChallengeSettings)
     step_up: StepUpPolicy = field(default_factory=StepUpPolicy)
     rate_limit: RateLimitPolicy = field(default_factory=RateLimitPolicy)
+    fincert: FinCertPolicy = field(default_factory=FinCertPolicy)
     #: E5: kinds accepted as registration account. The SPEC allows only the debit main card;
     #: an institution may not widen this past the SPEC (checked), only keep it.
     registration_account_kinds: frozenset[AccountKind] = field(default_factory=_default_registration_kinds)
@@ -185,6 +198,13 @@ class Policy:
             raise ValueError("K2: TOTP algorithm SHA1/SHA256/SHA512 with 6-8 digits")
         if not 1 <= self.challenge.max_attempts <= 10 or not 6 <= self.challenge.code_digits <= 8:
             raise ValueError("K2: challenge attempts 1-10, code 6-8 digits")
+        if not (
+            1 <= self.fincert.validity_years <= 10
+            and 1 <= self.fincert.renewal_window_days <= 365
+            and 1 <= self.fincert.pin_max_failures <= 10
+            and 1 <= self.fincert.registration_flow_minutes <= 60
+        ):
+            raise ValueError("F5: fincert validity 1-10 years, window 1-365 days, 1-10 PIN failures")
         if not self.ukey_generations <= {1, 2}:
             raise ValueError("K1: UKEY generations are 1 and 2")
         return self
@@ -228,6 +248,7 @@ class Policy:
             challenge=_table(ChallengeSettings, data, "challenge"),
             step_up=_table(StepUpPolicy, data, "step_up"),
             rate_limit=_table(RateLimitPolicy, data, "rate_limit"),
+            fincert=_table(FinCertPolicy, data, "fincert"),
         )
         accounts = _pop_table(data, "accounts")
         if "registration_kinds" in accounts:

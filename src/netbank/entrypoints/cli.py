@@ -10,6 +10,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from netbank.entrypoints.cli_fincert import fincert_app
+from netbank.entrypoints.cli_pki import pki_app, ukey_app
+
 app = typer.Typer(
     help="netbank: personal e-banking channel platform",
     no_args_is_help=True,
@@ -25,6 +28,9 @@ app.add_typer(otp_app, name="otp")
 ledger_app = typer.Typer(help="The double-entry ledger", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(pki_app, name="pki")
+app.add_typer(ukey_app, name="ukey")
+app.add_typer(fincert_app, name="fincert")
 console = Console()
 
 

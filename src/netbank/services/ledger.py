@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -40,7 +41,9 @@ from netbank.domain.limits import (
     VERSION_CEILING,
     DailyUsage,
     OwnLimits,
+    daily_cap,
     ensure_own_limits_within,
+    ensure_within_daily_cap,
     ensure_within_limits,
     fits,
     limits_at,
@@ -169,6 +172,7 @@ def limits_view(deps: Deps, actor: CustomerActor) -> LimitsView:
         in_force = limits_at(policy, contract.version, actor.level, own)
         usage = uow.ledger.peek_usage(id_of(contract), today)
         used = usage.transfers_minor + usage.bill_payments_minor
+        cap = daily_cap(version_limits, own)
         return LimitsView(
             version=contract.version.value,
             level=int(actor.level),
@@ -179,8 +183,9 @@ def limits_view(deps: Deps, actor: CustomerActor) -> LimitsView:
             used_today_minor=used,
             bill_payments_today_minor=usage.bill_payments_minor,
             left_today_minor=max(in_force.daily_minor - used, 0),
-            bill_payment_left_today_minor=max(
-                in_force.bill_payment_daily_minor - usage.bill_payments_minor, 0
+            bill_payment_left_today_minor=min(
+                max(in_force.bill_payment_daily_minor - usage.bill_payments_minor, 0),
+                max(cap - used, 0) if cap is not None else in_force.bill_payment_daily_minor,
             )
             if in_force.bill_payment_daily_minor
             else max(in_force.daily_minor - used, 0),
@@ -230,15 +235,19 @@ def _authorize(
     bill: bool,
 ) -> None:
     """L1-L3 with K2: within the limits of the session's level, or a step-up answer naming the
-    lowest level at which the payment fits, or the refusal of the strongest level's limits."""
+    lowest level at which the payment fits, or the refusal of the strongest level's limits.
+    The customer's daily cap holds at every level, so no step-up is asked for past it."""
+    ceiling = VERSION_CEILING[version]
+    version_limits = limits_at(policy, version, ceiling, None)
     current = limits_at(policy, version, actor.level, own)
     if fits(current, amount_minor, usage, bill=bill):
+        ensure_within_daily_cap(version_limits, own, amount_minor, usage)
         return
-    ceiling = VERSION_CEILING[version]
     for level in (AuthLevel.ONE_TIME_CODE, AuthLevel.CERTIFICATE):
         if actor.level < level <= ceiling and fits(
             limits_at(policy, version, level, own), amount_minor, usage, bill=bill
         ):
+            ensure_within_daily_cap(version_limits, own, amount_minor, usage)
             raise StepUpRequired(
                 Code.K2_STEP_UP_REQUIRED,
                 required_level=int(level),
@@ -288,7 +297,13 @@ class TransferResult:
     payer_balance_minor: int | None
 
 
-def book_transfer(deps: Deps, actor: CustomerActor, req: TransferRequest) -> TransferResult:
+def book_transfer(
+    deps: Deps,
+    actor: CustomerActor,
+    req: TransferRequest,
+    *,
+    evidence: Callable[[UnitOfWork, Transfer], None] | None = None,
+) -> TransferResult:
     """Move money from one of the customer's accounts: to another of theirs, to another
     customer's account here, or to a payee. The idempotency key makes a retry return the first
     result; the payer must be an account under the contract that can pay out (E6, E10) and is
@@ -389,6 +404,8 @@ def book_transfer(deps: Deps, actor: CustomerActor, req: TransferRequest) -> Tra
             reference=req.reference,
         )
         uow.ledger.add_transfer(transfer)
+        if evidence is not None:  # K1: a signed transfer keeps its signature in this transaction
+            evidence(uow, transfer)
         uow.audit.append(
             chain=actor.institution_code,
             at=now,
@@ -426,6 +443,12 @@ def reverse_transfer(deps: Deps, actor: TellerActor, transfer_id: int, reason: s
         )
         original = uow.ledger.entries_of(transfer.posting_id)
         locked = uow.ledger.lock_accounts([e.account_id for e in original if e.account_id is not None])
+        entries = reversal_entries(original)
+        for entry in entries:
+            # C2: the money must still be there; a payee's account never goes below zero.
+            payee = locked[entry.account_id] if entry.account_id is not None else None
+            if payee is not None and entry.side is Side.DEBIT and payee.balance_minor < entry.amount_minor:
+                raise RuleViolation(Code.C2_INSUFFICIENT_FUNDS, account=payee.masked_number)
         reversal = post(
             uow,
             Posting(
@@ -438,7 +461,7 @@ def reverse_transfer(deps: Deps, actor: TellerActor, transfer_id: int, reason: s
                 contract_id=transfer.contract_id,
                 reverses_id=transfer.posting_id,
             ),
-            reversal_entries(original),
+            entries,
             locked,
         )
         if transfer.kind is TransferKind.BILL:

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
 from netbank.domain.account import Account
 from netbank.domain.audit import AuditEntry
+from netbank.domain.certificate import (
+    CARecord,
+    CARole,
+    CustomerCertificate,
+    RevocationReason,
+    RevocationState,
+)
 from netbank.domain.counter import CounterTransaction, IdentityCheck
 from netbank.domain.customer import Customer, IdentityDocument
 from netbank.domain.enrolment import AccountLink, Contract
+from netbank.domain.fincert import FinancialCertificate, RegistrationFlow, SignaturePurpose
+from netbank.domain.fincert import Registration as FinCertRegistration
 from netbank.domain.identity import DocumentType
 from netbank.domain.institution import Branch, Institution, Teller
 from netbank.domain.ledger import Entry, GLAccount, Payee, Posting, Transfer
@@ -222,11 +231,262 @@ class LedgerRepository(Protocol):
         before_entry_id: int | None,
         limit: int,
     ) -> list[StatementRow]: ...
+    def counterparts(self, posting_ids: list[int]) -> dict[int, list[tuple[int, str, int | None]]]: ...
     def unbalanced_postings(self) -> list[tuple[int, str, int]]: ...
     def postings_with_fewer_than_two_entries(self) -> list[int]: ...
     def account_balance_mismatches(self) -> list[tuple[str, int, int]]: ...
     def gl_balance_mismatches(self) -> list[tuple[str, int, int]]: ...
     def counts(self) -> tuple[int, int]: ...
+
+
+# --- K1: the institution PKI ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UKEYAccess:
+    """A UKEY presented at the counter (or by the client library): the PKCS#11 token label and
+    the PIN the customer types. The PIN is never stored or logged."""
+
+    label: str
+    pin: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class NewCACertificate:
+    role: CARole
+    serial: str
+    subject: str
+    key_label: str
+    not_before: datetime
+    not_after: datetime
+    der: bytes
+
+
+@dataclass(frozen=True)
+class IssuedUKEYCertificate:
+    """What initialising a UKEY produced: the certificate (also written to the token) and
+    where its key lives."""
+
+    serial: str
+    not_before: datetime
+    not_after: datetime
+    der: bytes
+    token_serial: str
+    key_label: str
+
+
+@dataclass(frozen=True)
+class VerifiedCertificate:
+    """A customer certificate whose chain to the institution root checked out."""
+
+    serial: str
+    not_before: datetime
+    not_after: datetime
+
+
+class CertificateAuthority(Protocol):
+    """The institution CAs (keys on the HSM token), the UKEYs (customer tokens) and the
+    verification of what customers sign (K1). Raises domain errors (K1_* codes)."""
+
+    def create_hierarchy(
+        self, institution_code: str, institution_name: str, now: datetime
+    ) -> list[NewCACertificate]: ...
+    def issue_ukey_certificate(
+        self,
+        issuing: CARecord,
+        ukey: UKEYAccess,
+        *,
+        key_label: str,
+        generation: int,
+        subject_name: str,
+        subject_serial: str,
+        not_before: datetime,
+        not_after: datetime,
+    ) -> IssuedUKEYCertificate: ...
+    def keep_only_key(self, ukey: UKEYAccess, key_label: str) -> None: ...
+    def build_crl(
+        self,
+        issuer: CARecord,
+        revoked: Sequence[tuple[str, datetime, RevocationReason]],
+        this_update: datetime,
+        next_update: datetime,
+        number: int,
+    ) -> bytes: ...
+    def respond_ocsp(
+        self,
+        request_der: bytes,
+        issuer: CARecord,
+        responder: CARecord,
+        lookup: Callable[[str], RevocationState],
+        now: datetime,
+    ) -> bytes: ...
+    def verify_certificate(
+        self, leaf_der: bytes, issuing: CARecord, root: CARecord, at: datetime
+    ) -> VerifiedCertificate: ...
+    def verify_signature(self, leaf_der: bytes, data: bytes, signature: bytes) -> None: ...
+
+
+class PKIRepository(Protocol):
+    def add_ca(self, institution_id: int, ca: NewCACertificate, at: datetime) -> CARecord: ...
+    def active_ca(self, institution_id: int, role: CARole) -> CARecord | None: ...
+    def ca_by_id(self, ca_id: int) -> CARecord | None: ...
+    def add_customer_certificate(
+        self,
+        *,
+        institution_id: int,
+        contract_id: int,
+        customer_id: int,
+        issuer_id: int,
+        generation: int,
+        token_label: str,
+        issued: IssuedUKEYCertificate,
+        at: datetime,
+    ) -> CustomerCertificate: ...
+    def certificate_by_serial(self, institution_id: int, serial: str) -> CustomerCertificate | None: ...
+    def valid_certificate_of(
+        self, customer_id: int, *, for_update: bool = False
+    ) -> CustomerCertificate | None: ...
+    def certificates_of(self, customer_id: int) -> list[CustomerCertificate]: ...
+    def revoke_certificate(self, certificate_id: int, reason: RevocationReason, at: datetime) -> None: ...
+    def revoked_by(self, issuer_id: int) -> list[tuple[str, datetime, RevocationReason]]: ...
+    def next_crl_number(self, issuer_id: int) -> int: ...
+    def add_crl(
+        self, issuer_id: int, number: int, this_update: datetime, next_update: datetime, der: bytes
+    ) -> None: ...
+    def latest_crl(self, issuer_id: int) -> tuple[int, datetime, datetime, bytes] | None: ...
+    def add_signed_transfer(
+        self,
+        *,
+        transfer_id: int,
+        certificate_id: int,
+        format_tag: str,
+        canonical: bytes,
+        signature: bytes,
+        certificate_der: bytes,
+        at: datetime,
+    ) -> None: ...
+    def signed_transfer(self, transfer_id: int) -> dict[str, Any] | None: ...
+    def add_challenge(self, session_id: int, nonce: str, at: datetime, expires_at: datetime) -> None: ...
+    def challenge(self, nonce: str, *, for_update: bool = False) -> dict[str, Any] | None: ...
+    def use_challenge(self, nonce: str, at: datetime) -> None: ...
+    def pin_failures(self, institution_id: int, token_label: str) -> int: ...
+    def set_pin_failures(
+        self, institution_id: int, token_label: str, failures: int, at: datetime
+    ) -> None: ...
+
+
+# --- F: the cloud financial certificate service -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class FinCertAuthority:
+    """A CA certificate of the financial certificate service (role ``root`` or ``issuing``);
+    its key lives on the HSM token under ``key_label``."""
+
+    role: str
+    serial: str
+    subject: str
+    key_label: str
+    not_before: datetime
+    not_after: datetime
+    der: bytes
+
+
+@dataclass(frozen=True)
+class GeneratedKey:
+    """A customer key pair made by the key store: its public half (DER SubjectPublicKeyInfo)
+    and, for the embedded store, the private half sealed under the key-encryption key."""
+
+    public_key_der: bytes
+    sealed: bytes | None
+
+
+@dataclass(frozen=True)
+class VerifiedSignedData:
+    """F7: what the institution learnt from a CMS SignedData that verified."""
+
+    serial: str
+    purpose: SignaturePurpose
+    message: bytes
+    signed_by: str
+
+
+class FinCertCA(Protocol):
+    """The service CA (keys on the HSM) and the verification of what it certified."""
+
+    def create_hierarchy(self, now: datetime) -> list[FinCertAuthority]: ...
+    def issue(
+        self,
+        issuing: FinCertAuthority,
+        public_key_der: bytes,
+        *,
+        holder_name: str,
+        not_before: datetime,
+        not_after: datetime,
+    ) -> tuple[str, bytes]: ...
+    def verify_signed_data(
+        self,
+        cms_der: bytes,
+        issuing: FinCertAuthority,
+        root: FinCertAuthority,
+        *,
+        revoked_serials: Callable[[str], bool],
+        at: datetime,
+    ) -> VerifiedSignedData: ...
+    def public_key_of(self, certificate_der: bytes) -> bytes:
+        """The DER SubjectPublicKeyInfo a certificate certifies (renewal keeps the key)."""
+        ...
+
+
+class FinCertKeyStore(Protocol):
+    """Where customers' private keys are generated and kept (F1); it signs only when the
+    service asks, after the PIN checked out."""
+
+    def generate(self, key_ref: str) -> GeneratedKey: ...
+    def sign_cms(
+        self,
+        key_ref: str,
+        sealed: bytes | None,
+        certificate_der: bytes,
+        *,
+        message: bytes,
+        purpose: SignaturePurpose,
+    ) -> bytes: ...
+
+
+class PINDigester(Protocol):
+    """F5: a keyed hash of a certificate PIN; the key lives outside the database, so the
+    digests cannot be brute-forced offline."""
+
+    def digest(self, key_ref: str, pin: str) -> str: ...
+    def matches(self, digest: str, key_ref: str, pin: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class FinCertAdapters:
+    ca: FinCertCA
+    keys: FinCertKeyStore
+    pins: PINDigester
+
+
+class FinCertRepository(Protocol):
+    def add_authority(self, authority: FinCertAuthority, at: datetime) -> None: ...
+    def active_authority(self, role: str) -> FinCertAuthority | None: ...
+    def add_certificate(self, certificate: FinancialCertificate) -> None: ...
+    def certificate(
+        self, certificate_id: int, *, for_update: bool = False
+    ) -> FinancialCertificate | None: ...
+    def certificate_by_serial(self, serial: str) -> FinancialCertificate | None: ...
+    def live_certificate_of(
+        self, person_digest: str, *, for_update: bool = False
+    ) -> FinancialCertificate | None: ...
+    def add_registration(self, registration: FinCertRegistration) -> None: ...
+    def active_registration(
+        self, certificate_id: int, institution_id: int, *, for_update: bool = False
+    ) -> FinCertRegistration | None: ...
+    def active_registrations(self, certificate_id: int) -> builtins.list[FinCertRegistration]: ...
+    def add_flow(self, flow: RegistrationFlow) -> None: ...
+    def flow_by_handle(self, handle_digest: str, *, for_update: bool = False) -> RegistrationFlow | None: ...
 
 
 class UnitOfWork(Protocol):
@@ -242,6 +502,8 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     rate_limits: RateLimitRepository
     ledger: LedgerRepository
+    pki: PKIRepository
+    fincert: FinCertRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -268,6 +530,10 @@ class Deps:
     tokens: TokenSource
     policies: PolicyBook
     otp: OTPCodec
+    #: K1: the institution CAs and UKEYs; None when no HSM is configured.
+    pki: CertificateAuthority | None = None
+    #: F1: the cloud financial certificate service; None when not configured.
+    fincert: FinCertAdapters | None = None
 
     def today_in(self, timezone: str) -> date:
         """L4/E2: the business date in the institution's time zone."""

@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from netbank.domain.enrolment import Contract, Version
 from netbank.domain.errors import Code, Locked, NotFound, PermissionDenied
@@ -103,14 +104,29 @@ def _rate_limit(deps: Deps, policy: Policy, factor: str, customer_id: int, clien
         raise RateLimited(Code.K2_RATE_LIMITED, retry_after_seconds=limits.window_seconds)
 
 
-def _elevate(
-    deps: Deps, uow: UnitOfWork, actor: CustomerActor, level: AuthLevel, policy: Policy, now: datetime
+def elevate(
+    uow: UnitOfWork,
+    actor: CustomerActor,
+    level: AuthLevel,
+    policy: Policy,
+    now: datetime,
+    factor: dict[str, Any],
 ) -> StepUpResult:
+    """Raise the session to ``level`` for the policy's step-up time, audited with the factor
+    that proved it; in the caller's transaction."""
     session = uow.sessions.get(actor.session_id)
     if session is None:
         raise NotFound(Code.SESSION_NOT_FOUND)
     until = now + timedelta(minutes=policy.step_up.valid_minutes)
     session.raise_level(level, until)
+    uow.audit.append(
+        chain=actor.institution_code,
+        at=now,
+        actor=actor.label,
+        event="security.step_up",
+        subject=actor.label,
+        details=factor,
+    )
     return StepUpResult(session.effective_level(now), until)
 
 
@@ -151,14 +167,13 @@ def verify_totp(deps: Deps, actor: CustomerActor, code: str, client: str | None)
                 raise Locked(Code.K2_OTP_LOCKED)
             raise FactorRejected(reason)
         credential.record_success(step, params.step_at(now.timestamp()))
-        result = _elevate(deps, uow, actor, AuthLevel.ONE_TIME_CODE, policy, now)
-        uow.audit.append(
-            chain=actor.institution_code,
-            at=now,
-            actor=actor.label,
-            event="security.step_up",
-            subject=actor.label,
-            details={"factor": "totp", "drift_steps": credential.drift_steps},
+        result = elevate(
+            uow,
+            actor,
+            AuthLevel.ONE_TIME_CODE,
+            policy,
+            now,
+            {"factor": "totp", "drift_steps": credential.drift_steps},
         )
         uow.commit()
         return result
@@ -321,14 +336,13 @@ def verify_step_up_challenge(
             raise FactorRejected(
                 Code.K2_CHALLENGE_WRONG, attempts_left=challenge.max_attempts - challenge.attempts
             )
-        result = _elevate(deps, uow, actor, AuthLevel.ONE_TIME_CODE, policy, now)
-        uow.audit.append(
-            chain=actor.institution_code,
-            at=now,
-            actor=actor.label,
-            event="security.step_up",
-            subject=actor.label,
-            details={"factor": challenge.channel.value, "challenge": challenge_id},
+        result = elevate(
+            uow,
+            actor,
+            AuthLevel.ONE_TIME_CODE,
+            policy,
+            now,
+            {"factor": challenge.channel.value, "challenge": challenge_id},
         )
         uow.commit()
         return result

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -28,6 +28,12 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if "poolclass" not in kwargs:
+            # Keep connections open between units of work. Opening one per unit of work
+            # (NullPool) made SQLite run a WAL checkpoint, with an fsync, each time the last
+            # connection closed: a millisecond or more per transaction (bench/transfers.py).
+            # Past pool_size, connections open and close as needed (no pool time-outs).
+            kwargs.update(poolclass=QueuePool, pool_size=5, max_overflow=-1)
     kwargs.setdefault("poolclass", NullPool)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 

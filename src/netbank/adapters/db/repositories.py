@@ -5,12 +5,13 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.sql.selectable import Select
 
 from netbank.adapters.db import tables as t
 from netbank.adapters.db.tables import audit_heads
@@ -34,8 +35,19 @@ class _Repo:
 
     def _one(self, stmt: Any, for_update: bool) -> Any:
         if for_update:
-            stmt = stmt.with_for_update()
+            stmt = _locking(stmt)
         return self.s.scalars(stmt).first()
+
+
+_Locked = TypeVar("_Locked", bound=Select[Any])
+
+
+def _locking(stmt: _Locked) -> _Locked:
+    """``SELECT … FOR UPDATE`` that also refreshes the objects it returns. Without
+    ``populate_existing`` an object the session loaded before the lock keeps the values read
+    then, and a balance moved by a transaction that committed in between is overwritten (a
+    lost update: two transfers to one payee from two contracts, on PostgreSQL)."""
+    return stmt.with_for_update().execution_options(populate_existing=True)
 
 
 class SqlInstitutions(_Repo):
@@ -355,7 +367,7 @@ class SqlLedger(_Repo):
         return list(self.s.scalars(stmt))
 
     def lock_gl(self, gl_account_id: int) -> GLAccount:
-        return self.s.scalars(select(GLAccount).filter_by(id=gl_account_id).with_for_update()).one()
+        return self.s.scalars(_locking(select(GLAccount).filter_by(id=gl_account_id))).one()
 
     # --- postings
     def add_posting(self, posting: Posting, entries: list[Entry]) -> None:
@@ -382,7 +394,7 @@ class SqlLedger(_Repo):
     def lock_accounts(self, account_ids: list[int]) -> dict[int, Account]:
         """Lock customer accounts in id order (one order everywhere: no deadlocks)."""
         stmt = select(Account).where(t.accounts.c.id.in_(sorted(set(account_ids)))).order_by(t.accounts.c.id)
-        return {a.id: a for a in self.s.scalars(stmt.with_for_update())}  # type: ignore[misc]
+        return {a.id: a for a in self.s.scalars(_locking(stmt))}  # type: ignore[misc]
 
     # --- transfers, usage, limits, payees
     def add_transfer(self, transfer: Transfer) -> None:
@@ -463,6 +475,24 @@ class SqlLedger(_Repo):
             stmt = stmt.where(e.id < before_entry_id)
         rows = self.s.execute(stmt.order_by(e.id.desc()).limit(limit))
         return [StatementRow(entry, posting, number) for entry, posting, number in rows]
+
+    def counterparts(self, posting_ids: list[int]) -> dict[int, list[tuple[int, str, int | None]]]:
+        """posting id -> (entry id, account number or GL name, owner customer id or None for
+        a GL account) of every entry of those postings."""
+        if not posting_ids:
+            return {}
+        e, a, g = t.entries.c, t.accounts.c, t.gl_accounts.c
+        stmt = (
+            select(e.posting_id, e.id, a.number, a.customer_id, g.name)
+            .outerjoin(t.accounts, a.id == e.account_id)
+            .outerjoin(t.gl_accounts, g.id == e.gl_account_id)
+            .where(e.posting_id.in_(posting_ids))
+            .order_by(e.id)
+        )
+        found: dict[int, list[tuple[int, str, int | None]]] = {}
+        for posting_id, entry_id, number, customer_id, gl_name in self.s.execute(stmt):
+            found.setdefault(posting_id, []).append((entry_id, number or gl_name, customer_id))
+        return found
 
     def unbalanced_postings(self) -> list[tuple[int, str, int]]:
         e = t.entries.c

@@ -29,6 +29,7 @@ from sqlalchemy.orm import registry
 from netbank.adapters.db.types import Id, IntEnumType, StrEnumType, UTCDateTime
 from netbank.domain.account import Account, AccountKind, AccountStatus
 from netbank.domain.audit import AuditEntry
+from netbank.domain.certificate import CARole, CertificateStatus, RevocationReason
 from netbank.domain.counter import CounterTransaction, IdentityCheck, TransactionCode
 from netbank.domain.customer import Customer, CustomerKind, IdentityDocument
 from netbank.domain.enrolment import (
@@ -40,6 +41,11 @@ from netbank.domain.enrolment import (
     LinkStatus,
     Version,
 )
+from netbank.domain.fincert import CertificateStatus as FinCertStatus
+from netbank.domain.fincert import FinancialCertificate, FlowStep, RegistrationFlow
+from netbank.domain.fincert import Registration as FinCertRegistration
+from netbank.domain.fincert import RegistrationStatus as FinCertRegistrationStatus
+from netbank.domain.fincert import RevocationReason as FinCertRevocationReason
 from netbank.domain.identity import DocumentType
 from netbank.domain.institution import Branch, Institution, InstitutionKind, StaffRole, Teller
 from netbank.domain.ledger import (
@@ -416,9 +422,12 @@ entries = Table(
     Column("side", StrEnumType(Side), nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
-    _fk("account_id", "accounts.id", nullable=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=True),
     _fk("gl_account_id", "gl_accounts.id", nullable=True),
     Column("balance_after_minor", BigInteger, nullable=False),
+    # Statements read an account's entries newest first, a page at a time (keyset on id):
+    # this index serves them without touching the rest of the history.
+    Index("ix_entries_account_id", "account_id", "id"),
     CheckConstraint("amount_minor > 0", name="amount_positive"),
     CheckConstraint("side IN ('D', 'C')", name="side_known"),
     CheckConstraint("(account_id IS NULL) <> (gl_account_id IS NULL)", name="one_account"),
@@ -478,6 +487,225 @@ payees = Table(
     UniqueConstraint("institution_id", "code"),
 )
 
+# --- K1: the institution PKI and the certificate version ------------------------------------
+# Public parts only: CA keys live on the HSM token (key_label), customer keys on the UKEY.
+
+ca_certificates = Table(
+    "ca_certificates",
+    metadata,
+    _pk(),
+    _fk("institution_id", "institutions.id"),
+    Column("role", StrEnumType(CARole, 16), nullable=False),
+    Column("serial", String(40), nullable=False),
+    Column("subject", String(400), nullable=False),
+    Column("key_label", String(64), nullable=False),
+    Column("not_before", UTCDateTime, nullable=False),
+    Column("not_after", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("der", LargeBinary, nullable=False),
+    UniqueConstraint("institution_id", "serial"),
+    # One active root, issuing CA and OCSP signer per institution.
+    Index(
+        "uq_ca_certificates_active_role",
+        "institution_id",
+        "role",
+        unique=True,
+        sqlite_where=text("active"),
+        postgresql_where=text("active"),
+    ),
+)
+
+customer_certificates = Table(
+    "customer_certificates",
+    metadata,
+    _pk(),
+    _fk("institution_id", "institutions.id"),
+    _fk("contract_id", "contracts.id"),
+    _fk("customer_id", "customers.id"),
+    _fk("issuer_id", "ca_certificates.id"),
+    Column("serial", String(40), nullable=False),
+    Column("token_serial", String(64), nullable=False),
+    Column("token_label", String(64), nullable=False),
+    Column("key_label", String(64), nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("status", StrEnumType(CertificateStatus, 16), nullable=False),
+    Column("revocation_reason", StrEnumType(RevocationReason), nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("not_before", UTCDateTime, nullable=False),
+    Column("not_after", UTCDateTime, nullable=False),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("der", LargeBinary, nullable=False),
+    UniqueConstraint("institution_id", "serial"),
+    CheckConstraint("status IN ('valid', 'revoked')", name="status_known"),
+    CheckConstraint("generation IN (1, 2)", name="generation_known"),
+    CheckConstraint(
+        "(status = 'revoked') = (revoked_at IS NOT NULL AND revocation_reason IS NOT NULL)",
+        name="revocation_complete",
+    ),
+    # K1: a certificate-version customer has exactly one valid UKEY certificate at a time.
+    Index(
+        "uq_customer_certificates_valid_customer",
+        "customer_id",
+        unique=True,
+        sqlite_where=text("status = 'valid'"),
+        postgresql_where=text("status = 'valid'"),
+    ),
+)
+
+crls = Table(
+    "crls",
+    metadata,
+    _pk(),
+    _fk("issuer_id", "ca_certificates.id"),
+    Column("crl_number", BigInteger, nullable=False),
+    Column("this_update", UTCDateTime, nullable=False),
+    Column("next_update", UTCDateTime, nullable=False),
+    Column("der", LargeBinary, nullable=False),
+    UniqueConstraint("issuer_id", "crl_number"),
+)
+
+# Non-repudiation: what the customer signed, the signature and the certificate, with the transfer.
+signed_transfers = Table(
+    "signed_transfers",
+    metadata,
+    _pk(),
+    Column("transfer_id", Id, ForeignKey("transfers.id"), nullable=False, unique=True),
+    _fk("certificate_id", "customer_certificates.id"),
+    Column("format", String(16), nullable=False),
+    Column("canonical", LargeBinary, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("certificate_der", LargeBinary, nullable=False),
+    Column("verified_at", UTCDateTime, nullable=False),
+)
+
+# Login with the certificate: a server nonce the customer signs once, within minutes.
+certificate_challenges = Table(
+    "certificate_challenges",
+    metadata,
+    _pk(),
+    _fk("session_id", "sessions.id"),
+    Column("nonce", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+)
+
+# --- F: the cloud financial certificate service (one per deployment) -------------------------
+# Its CA keys live on the HSM token (key_label); customer keys in the key store (key_ref, and
+# key_sealed for the embedded AES-GCM store). A person is known by the keyed digest of the
+# resident registration number only.
+
+fincert_authorities = Table(
+    "fincert_authorities",
+    metadata,
+    _pk(),
+    Column("role", String(16), nullable=False),
+    Column("serial", String(40), nullable=False, unique=True),
+    Column("subject", String(400), nullable=False),
+    Column("key_label", String(64), nullable=False),
+    Column("not_before", UTCDateTime, nullable=False),
+    Column("not_after", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("der", LargeBinary, nullable=False),
+    CheckConstraint("role IN ('root', 'issuing')", name="role_known"),
+    Index(
+        "uq_fincert_authorities_active_role",
+        "role",
+        unique=True,
+        sqlite_where=text("active"),
+        postgresql_where=text("active"),
+    ),
+)
+
+fincert_certificates = Table(
+    "fincert_certificates",
+    metadata,
+    _pk(),
+    Column("person_digest", String(64), nullable=False, index=True),
+    Column("holder_name", String(200), nullable=False),
+    _fk("issuing_institution_id", "institutions.id"),
+    _fk("customer_id", "customers.id"),
+    Column("serial", String(40), nullable=False, unique=True),
+    Column("status", StrEnumType(FinCertStatus, 16), nullable=False),
+    Column("not_before", UTCDateTime, nullable=False),
+    Column("not_after", UTCDateTime, nullable=False),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("pin_digest", String(64), nullable=False),
+    Column("pin_failures", Integer, nullable=False),
+    Column("pin_locked", Boolean, nullable=False),
+    Column("key_ref", String(64), nullable=False, unique=True),
+    Column("key_sealed", LargeBinary, nullable=True),
+    Column("der", LargeBinary, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("revocation_reason", StrEnumType(FinCertRevocationReason), nullable=True),
+    CheckConstraint("status IN ('valid', 'suspended', 'revoked')", name="status_known"),
+    CheckConstraint("pin_failures >= 0", name="pin_failures_not_negative"),
+    CheckConstraint(
+        "(status = 'revoked') = (revoked_at IS NOT NULL AND revocation_reason IS NOT NULL)",
+        name="revocation_complete",
+    ),
+    # F5: one live (valid or suspended) financial certificate per person, across institutions.
+    Index(
+        "uq_fincert_certificates_live_person",
+        "person_digest",
+        unique=True,
+        sqlite_where=text("status <> 'revoked'"),
+        postgresql_where=text("status <> 'revoked'"),
+    ),
+)
+
+fincert_registrations = Table(
+    "fincert_registrations",
+    metadata,
+    _pk(),
+    _fk("certificate_id", "fincert_certificates.id"),
+    _fk("institution_id", "institutions.id"),
+    _fk("customer_id", "customers.id"),
+    Column("registered_at", UTCDateTime, nullable=False),
+    Column("status", StrEnumType(FinCertRegistrationStatus, 16), nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    CheckConstraint("status IN ('active', 'released', 'voided')", name="status_known"),
+    CheckConstraint("(status = 'active') = (ended_at IS NULL)", name="ended_when_not_active"),
+    # F3: a certificate is registered at most once per institution at a time.
+    Index(
+        "uq_fincert_registrations_active",
+        "certificate_id",
+        "institution_id",
+        unique=True,
+        sqlite_where=text("status = 'active'"),
+        postgresql_where=text("status = 'active'"),
+    ),
+)
+
+# F3: server-side state of a registration at another institution, between its steps.
+fincert_flows = Table(
+    "fincert_flows",
+    metadata,
+    _pk(),
+    Column("handle_digest", String(64), nullable=False, unique=True),
+    _fk("institution_id", "institutions.id"),
+    _fk("customer_id", "customers.id"),
+    Column("person_digest", String(64), nullable=False),
+    Column("step", StrEnumType(FlowStep, 16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    _fk("challenge_id", "challenges.id", nullable=True),
+    _fk("certificate_id", "fincert_certificates.id", nullable=True),
+)
+
+# K1: wrong UKEY PINs at the counter, counted by netbank (SoftHSM and some UKEYs never lock).
+ukey_pin_failures = Table(
+    "ukey_pin_failures",
+    metadata,
+    Column("institution_id", Id, ForeignKey("institutions.id"), primary_key=True),
+    Column("token_label", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("failures >= 0", name="failures_non_negative"),
+)
+
 mapper_registry = registry(metadata=metadata)
 _MAPPED = False
 
@@ -510,4 +738,7 @@ def map_domain() -> None:
     m(DailyUsage, daily_usage, primary_key=[daily_usage.c.contract_id, daily_usage.c.business_date])
     m(OwnLimits, own_limits)
     m(Payee, payees)
+    m(FinancialCertificate, fincert_certificates)
+    m(FinCertRegistration, fincert_registrations)
+    m(RegistrationFlow, fincert_flows)
     _MAPPED = True

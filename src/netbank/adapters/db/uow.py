@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
 from typing import Self
 
@@ -9,8 +10,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from netbank.adapters.db import repositories as r
+from netbank.adapters.db.fincert_repository import SqlFinCert
+from netbank.adapters.db.pki_repository import SqlPKI
 from netbank.adapters.db.tables import map_domain
 from netbank.services import ports
+
+#: How long a writing unit of work waits for the other threads' (SQLite); after that it goes
+#: on to SQLite's own busy timeout.
+WRITER_WAIT_SECONDS = 30.0
 
 
 class SqlUnitOfWork:
@@ -26,15 +33,31 @@ class SqlUnitOfWork:
     outbox: ports.OutboxRepository
     rate_limits: ports.RateLimitRepository
     ledger: ports.LedgerRepository
+    pki: ports.PKIRepository
+    fincert: ports.FinCertRepository
 
-    def __init__(self, factory: sessionmaker, *, readonly: bool = False) -> None:  # type: ignore[type-arg]
+    def __init__(
+        self,
+        factory: sessionmaker,  # type: ignore[type-arg]
+        *,
+        readonly: bool = False,
+        writers: threading.RLock | None = None,
+    ) -> None:
         self._factory = factory
         self._readonly = readonly
+        self._writers = None if readonly else writers
+        self._holds_writers = False
 
     def __enter__(self) -> Self:
-        self.session = self._factory()
-        # Tell the SQLite begin hook whether to take the write lock up front.
-        self.session.connection(execution_options={"netbank_readonly": self._readonly})
+        if self._writers is not None:
+            self._holds_writers = self._writers.acquire(timeout=WRITER_WAIT_SECONDS)
+        try:
+            self.session = self._factory()
+            # Tell the SQLite begin hook whether to take the write lock up front.
+            self.session.connection(execution_options={"netbank_readonly": self._readonly})
+        except BaseException:
+            self._release_writers()
+            raise
         s = self.session
         self.institutions = r.SqlInstitutions(s)
         self.tellers = r.SqlTellers(s)
@@ -48,6 +71,8 @@ class SqlUnitOfWork:
         self.outbox = r.SqlOutbox(s)
         self.rate_limits = r.SqlRateLimits(s)
         self.ledger = r.SqlLedger(s)
+        self.pki = SqlPKI(s)
+        self.fincert = SqlFinCert(s)
         return self
 
     def __exit__(
@@ -55,7 +80,15 @@ class SqlUnitOfWork:
     ) -> None:
         # close() rolls back whatever was not committed and detaches the objects without
         # expiring them, so what a use case returns stays readable after the unit of work.
-        self.session.close()
+        try:
+            self.session.close()
+        finally:
+            self._release_writers()
+
+    def _release_writers(self) -> None:
+        if self._holds_writers and self._writers is not None:
+            self._holds_writers = False
+            self._writers.release()
 
     def commit(self) -> None:
         if self._readonly:
@@ -74,6 +107,12 @@ class SqlUnitOfWorkFactory:
         map_domain()
         self.engine = engine
         self._factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+        # SQLite has one writer at a time. The threads of one process queue for it here, and
+        # the next one starts the moment the last commits; otherwise they would poll in
+        # SQLite's busy handler, whose sleeps grow to 100 ms, and the unlucky ones would wait
+        # most of a second behind luckier late-comers (p99 of bench/transfers.py). Other
+        # processes still meet in the busy handler.
+        self._writers = threading.RLock() if engine.dialect.name == "sqlite" else None
 
     def __call__(self, *, readonly: bool = False) -> ports.UnitOfWork:
-        return SqlUnitOfWork(self._factory, readonly=readonly)
+        return SqlUnitOfWork(self._factory, readonly=readonly, writers=self._writers)

@@ -26,6 +26,7 @@ from netbank.domain.errors import (
     PermissionDenied,
     RuleViolation,
 )
+from netbank.domain.fincert import PINRejected
 from netbank.domain.otp import FactorRejected, RateLimited
 from netbank.services.strong_auth import StepUpRequired
 
@@ -41,6 +42,7 @@ STATUS: dict[type[DomainError], int] = {
     FactorRejected: 401,
     RateLimited: 429,
     StepUpRequired: 401,
+    PINRejected: 401,
 }
 
 _RULE = re.compile(r"^([A-Z]\d+)_")

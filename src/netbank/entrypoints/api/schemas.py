@@ -224,6 +224,28 @@ class TransferOut(Out):
     payer_balance_minor: int | None
 
 
+class StatementLineOut(Out):
+    entry_id: int
+    posting_id: int
+    account_number: str
+    kind: str
+    created_at: datetime
+    business_date: date
+    description: str
+    reference: str
+    amount_minor: int = Field(description="Signed: money in is positive, money out negative")
+    currency: str
+    balance_after_minor: int
+    counterparty: str
+
+
+class StatementPageOut(Out):
+    lines: list[StatementLineOut]
+    next_cursor: int | None = Field(
+        description="Pass as ``cursor`` for the next (older) page; null at the end"
+    )
+
+
 class LimitsSetIn(Model):
     """L1: your own limits, at most your version's; null restores the version's."""
 
@@ -256,25 +278,6 @@ class PayeeOut(Out):
     code: str
     name: str
     category: str
-
-
-class StatementLineOut(Out):
-    entry_id: int
-    posting_id: int
-    account: str
-    business_date: date
-    created_at: datetime
-    kind: str
-    description: str
-    reference: str
-    amount_minor: int = Field(description="Signed: positive in, negative out")
-    balance_after_minor: int
-    currency: str
-
-
-class StatementOut(Out):
-    lines: list[StatementLineOut]
-    next_before: int | None
 
 
 class PasswordChangeIn(Model):
@@ -354,9 +357,24 @@ class FeeCounterIn(RegistrationCounterIn):
     fee_account_number: AccountNumber
 
 
+class UKEYIn(Model):
+    """K1: the UKEY presented at the counter: its PKCS#11 token label and the PIN the customer
+    types (used for this request only, never stored)."""
+
+    token_label: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,32}$")]
+    pin: Annotated[str, StringConstraints(min_length=4, max_length=64, pattern=_PRINTABLE)]
+
+
 class UkeySaleIn(FeeCounterIn):
     ukey_serial: UkeySerial
     ukey_generation: Annotated[int, Field(ge=1, le=2)]
+    #: K1: initialise the UKEY now (key pair on the token, certificate issued and written back).
+    ukey: UKEYIn | None = None
+
+
+class CertificateRenewalIn(FeeCounterIn):
+    #: K1: a new key pair and certificate on the presented UKEY; the old one is superseded.
+    ukey: UKEYIn | None = None
 
 
 class ReversalIn(Model):

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 
 from netbank.domain.customer import mask_phone
-from netbank.domain.ledger import TransferKind
+from netbank.domain.ledger import Transfer, TransferKind
 from netbank.domain.otp import ChallengePurpose
 from netbank.domain.policy import VersionLimits
 from netbank.entrypoints.api import schemas as s
+from netbank.entrypoints.api import statements as st
 from netbank.entrypoints.api.deps import ClientDep, CustomerDep, DepsDep
 from netbank.entrypoints.api.routers.public import REFUSALS
-from netbank.services import auth, enrolment, ledger, queries, strong_auth
+from netbank.services import auth, enrolment, ledger, queries, statements, strong_auth
+from netbank.services.ports import Deps
 
 router = APIRouter(
     prefix="/api/v1/me", tags=["customer"], responses={**REFUSALS, 403: {"description": "Forbidden"}}
@@ -92,8 +96,10 @@ def verify_challenge(
 # --- payments (L1-L4, E6, E10, K2) -------------------------------------------------------
 
 
-def _transfer_out(result: ledger.TransferResult, deps: DepsDep) -> s.TransferOut:
-    t = result.transfer
+def transfer_out(
+    deps: Deps, t: Transfer, *, replayed: bool = False, payer_balance_minor: int | None = None
+) -> s.TransferOut:
+    """A transfer as the API shows it (to the customer, and to the teller who reverses it)."""
     with deps.uow(readonly=True) as uow:
         payer = uow.accounts.get(t.payer_account_id)
         payee = uow.accounts.get(t.payee_account_id) if t.payee_account_id else None
@@ -110,8 +116,8 @@ def _transfer_out(result: ledger.TransferResult, deps: DepsDep) -> s.TransferOut
         created_at=t.created_at,
         business_date=t.business_date,
         auth_level=t.auth_level,
-        replayed=result.replayed,
-        payer_balance_minor=result.payer_balance_minor,
+        replayed=replayed,
+        payer_balance_minor=payer_balance_minor,
     )
 
 
@@ -122,7 +128,9 @@ def _book(
     if result.replayed:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
-    return _transfer_out(result, deps)
+    return transfer_out(
+        deps, result.transfer, replayed=result.replayed, payer_balance_minor=result.payer_balance_minor
+    )
 
 
 @router.post("/transfers", response_model=s.TransferOut, status_code=201)
@@ -212,3 +220,45 @@ def limits(actor: CustomerDep, deps: DepsDep) -> s.LimitsOut:
 @router.put("/limits", response_model=s.LimitsOut)
 def set_limits(body: s.LimitsSetIn, actor: CustomerDep, deps: DepsDep) -> s.LimitsOut:
     return _limits_out(ledger.set_own_limits(deps, actor, body.per_transaction_minor, body.daily_minor))
+
+
+StatementAccount = Annotated[s.AccountNumber | None, Query(description="Only this one of your accounts")]
+
+
+@router.get("/statement", response_model=s.StatementPageOut)
+def statement(
+    actor: CustomerDep,
+    deps: DepsDep,
+    account: StatementAccount = None,
+    from_date: st.FromDate = None,
+    to_date: st.ToDate = None,
+    kind: st.Kinds = None,
+    cursor: st.Cursor = None,
+    limit: st.Limit = 50,
+) -> s.StatementPageOut:
+    """Your transaction history, newest first, a page at a time; filter by account, business
+    days and kind of posting. Money in is positive, money out negative."""
+    filt = st.statement_filter(account, from_date, to_date, kind)
+    return st.page_out(statements.customer_statement(deps, actor, filt, cursor=cursor, limit=limit))
+
+
+@router.get("/statement.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def statement_csv(
+    actor: CustomerDep,
+    deps: DepsDep,
+    account: StatementAccount = None,
+    from_date: st.FromDate = None,
+    to_date: st.ToDate = None,
+    kind: st.Kinds = None,
+) -> Response:
+    """The same history as CSV (UTF-8 with a byte-order mark), every page of it."""
+    filt = st.statement_filter(account, from_date, to_date, kind)
+
+    def read(cursor: int | None) -> statements.StatementPage:
+        return statements.customer_statement(deps, actor, filt, cursor=cursor, limit=statements.MAX_PAGE)
+
+    return Response(
+        st.csv_text(read(None), read),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="statement.csv"'},
+    )

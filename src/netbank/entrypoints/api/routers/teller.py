@@ -8,10 +8,13 @@ from fastapi import APIRouter, Query
 
 from netbank.domain.ledger import FeeKind
 from netbank.entrypoints.api import schemas as s
+from netbank.entrypoints.api import statements as st
 from netbank.entrypoints.api.deps import AuditorDep, DepsDep, TellerDep
+from netbank.entrypoints.api.routers.customer import transfer_out
 from netbank.entrypoints.api.routers.public import REFUSALS
-from netbank.services import audit, customers, enrolment, ledger, queries, ukey
+from netbank.services import audit, customers, enrolment, ledger, queries, statements, ukey
 from netbank.services.common import Receipt
+from netbank.services.ports import UKEYAccess
 
 router = APIRouter(
     prefix="/api/v1/teller", tags=["teller"], responses={**REFUSALS, 403: {"description": "Forbidden"}}
@@ -20,6 +23,10 @@ router = APIRouter(
 
 def _receipt(r: Receipt) -> s.ReceiptOut:
     return s.ReceiptOut.model_validate(r)
+
+
+def _ukey(body: s.UKEYIn | None) -> UKEYAccess | None:
+    return UKEYAccess(label=body.token_label, pin=body.pin) if body is not None else None
 
 
 @router.get("/customers", response_model=list[s.CustomerSummaryOut])
@@ -187,13 +194,15 @@ def ukey_sale(body: s.UkeySaleIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptO
             body.fee_account_number,
             body.ukey_generation,
             body.ukey_serial,
+            ukey=_ukey(body.ukey),
         )
     )
 
 
 @router.post("/transactions/certificate-renewal", response_model=s.ReceiptOut)
-def certificate_renewal(body: s.FeeCounterIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
-    """Renew the UKEY certificate; the certificate fee is posted to GL 5111201.02 (G1)."""
+def certificate_renewal(body: s.CertificateRenewalIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+    """Renew the UKEY certificate; the certificate fee is posted to GL 5111201.02 (G1). With
+    the UKEY presented, a new key pair and certificate are put on it (K1)."""
     return _receipt(
         ukey.renew_certificate(
             deps,
@@ -202,6 +211,7 @@ def certificate_renewal(body: s.FeeCounterIn, actor: TellerDep, deps: DepsDep) -
             body.identity_check_id,
             body.registration_account_number,
             body.fee_account_number,
+            ukey=_ukey(body.ukey),
         )
     )
 
@@ -209,25 +219,24 @@ def certificate_renewal(body: s.FeeCounterIn, actor: TellerDep, deps: DepsDep) -
 @router.post("/transfers/{transfer_id}/reversal", response_model=s.TransferOut, tags=["ledger"])
 def reversal(transfer_id: s.RowId, body: s.ReversalIn, actor: TellerDep, deps: DepsDep) -> s.TransferOut:
     """Correct a transfer by a reversing posting (the original stays as it was)."""
-    t = ledger.reverse_transfer(deps, actor, transfer_id, body.reason)
-    with deps.uow(readonly=True) as uow:
-        payer = uow.accounts.get(t.payer_account_id)
-        payee = uow.accounts.get(t.payee_account_id) if t.payee_account_id else None
-    return s.TransferOut(
-        id=t.id or 0,
-        kind=t.kind.value,
-        status=t.status.value,
-        amount_minor=t.amount_minor,
-        currency=t.currency,
-        from_account=payer.number if payer else "",
-        to_account=payee.number if payee else None,
-        payee_code=t.payee_code,
-        reference=t.reference,
-        created_at=t.created_at,
-        business_date=t.business_date,
-        auth_level=t.auth_level,
-        replayed=False,
-        payer_balance_minor=None,
+    return transfer_out(deps, ledger.reverse_transfer(deps, actor, transfer_id, body.reason))
+
+
+@router.get("/accounts/{account_number}/postings", response_model=s.StatementPageOut, tags=["ledger"])
+def account_postings(
+    account_number: s.AccountNumber,
+    actor: TellerDep,
+    deps: DepsDep,
+    from_date: st.FromDate = None,
+    to_date: st.ToDate = None,
+    kind: st.Kinds = None,
+    cursor: st.Cursor = None,
+    limit: st.Limit = 50,
+) -> s.StatementPageOut:
+    """The postings of an account of your institution, newest first, with the balance after each."""
+    filt = st.statement_filter(None, from_date, to_date, kind)
+    return st.page_out(
+        statements.account_postings(deps, actor, account_number, filt, cursor=cursor, limit=limit)
     )
 
 

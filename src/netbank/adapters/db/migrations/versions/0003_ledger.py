@@ -136,7 +136,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_entries")),
     )
     with op.batch_alter_table("entries", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_entries_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_entries_account_id"), ["account_id", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_entries_gl_account_id"), ["gl_account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_entries_posting_id"), ["posting_id"], unique=False)
 
