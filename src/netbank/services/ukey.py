@@ -19,6 +19,7 @@ from netbank.domain.counter import TransactionCode
 from netbank.domain.enrolment import Version
 from netbank.domain.errors import Code, DomainError, NotFound, RuleViolation
 from netbank.domain.ledger import FeeKind
+from netbank.domain.policy import Policy
 from netbank.services import pki
 from netbank.services.common import Receipt, TellerActor, customers_account, id_of, journal
 from netbank.services.enrolment import RegistrationCounter, with_registration_account
@@ -31,6 +32,33 @@ log = logging.getLogger(__name__)
 def _certificate_contract(w: RegistrationCounter) -> None:
     if w.contract.version is not Version.CERTIFICATE:
         raise RuleViolation(Code.K1_NOT_CERTIFICATE_VERSION, version=w.contract.version.value)
+
+
+def _charge(
+    deps: Deps,
+    uow: UnitOfWork,
+    policy: Policy,
+    w: RegistrationCounter,
+    fee_account_number: str,
+    kind: FeeKind,
+    reference: str,
+    now: datetime,
+) -> tuple[int, str]:
+    """The certificate-version check (K1) and the G1 fee from the account the customer chose,
+    in the counter transaction: (amount charged, the fee account masked for the receipt)."""
+    _certificate_contract(w)
+    fee_account = customers_account(uow, w.customer, fee_account_number)
+    amount, _ = charge_fee(
+        deps,
+        uow,
+        policy=policy,
+        account=fee_account,
+        kind=kind,
+        now=now,
+        reference=reference,
+        contract_id=w.contract.id,
+    )
+    return amount, fee_account.masked_number
 
 
 def _reissue(
@@ -106,17 +134,16 @@ def sell_ukey(
         w = with_registration_account(
             uow, actor, customer_number, identity_check_id, registration_account_number, now
         )
-        _certificate_contract(w)
-        fee_account = customers_account(uow, w.customer, fee_account_number)
-        amount, _ = charge_fee(
+        # the serial as the contract keeps it
+        amount, fee_account = _charge(
             deps,
             uow,
-            policy=policy,
-            account=fee_account,
-            kind=FeeKind.for_ukey(generation),
-            now=now,
-            reference=serial.strip().upper(),  # the serial as the contract keeps it
-            contract_id=w.contract.id,
+            policy,
+            w,
+            fee_account_number,
+            FeeKind.for_ukey(generation),
+            serial.strip().upper(),
+            now,
         )
         key_label, certificate = (
             _reissue(deps, uow, actor, w, ukey, generation, replaced_because, now)
@@ -139,7 +166,7 @@ def sell_ukey(
                 "generation": generation,
                 "replaces": previous,
                 "fee_minor": amount,
-                "fee_account": fee_account.masked_number,
+                "fee_account": fee_account,
                 **certificate,
             },
             now=now,
@@ -168,17 +195,15 @@ def renew_certificate(
         w = with_registration_account(
             uow, actor, customer_number, identity_check_id, registration_account_number, now
         )
-        _certificate_contract(w)
-        fee_account = customers_account(uow, w.customer, fee_account_number)
-        amount, _ = charge_fee(
+        amount, fee_account = _charge(
             deps,
             uow,
-            policy=policy,
-            account=fee_account,
-            kind=FeeKind.CERTIFICATE_RENEWAL,
-            now=now,
-            reference=w.contract.ukey_serial or "",
-            contract_id=w.contract.id,
+            policy,
+            w,
+            fee_account_number,
+            FeeKind.CERTIFICATE_RENEWAL,
+            w.contract.ukey_serial or "",
+            now,
         )
         certificate: dict[str, Any] = {}
         key_label: str | None = None
@@ -198,7 +223,7 @@ def renew_certificate(
             details={
                 "ukey_serial": w.contract.ukey_serial,
                 "fee_minor": amount,
-                "fee_account": fee_account.masked_number,
+                "fee_account": fee_account,
                 **certificate,
             },
             now=now,
