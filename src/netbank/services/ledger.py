@@ -321,16 +321,20 @@ def book_transfer(
             if existing.request_digest != req.digest():
                 raise Conflict(Code.IDEMPOTENCY_KEY_REUSED)
             return TransferResult(existing, True, None)
-        payer = uow.accounts.get_by_number(actor.institution_id, req.from_account)
+        bill = req.kind is TransferKind.BILL
+        # The payer and the payee account, locked in id order after the usage row.
+        numbers = [req.from_account] if bill else [req.from_account, req.to_account or ""]
+        locked_by_number = uow.ledger.lock_accounts_by_number(actor.institution_id, numbers)
+        payer = locked_by_number.get(req.from_account)
         if payer is None or payer.customer_id != actor.customer_id:
             raise NotFound(Code.ACCOUNT_NOT_FOUND)
-        link = uow.contracts.link_of(id_of(contract), id_of(payer))
+        link, own_limits = uow.ledger.payout_terms(id_of(contract), id_of(payer))
         if link is None:
             raise RuleViolation(Code.E6_PAYER_NOT_LINKED)
         link.ensure_can_pay_out()
         payee_account: Account | None = None
         credit: Entry
-        if req.kind is TransferKind.BILL:
+        if bill:
             payee = uow.ledger.payee(actor.institution_id, req.payee_code or "")
             if payee is None:
                 raise NotFound(Code.PAYEE_NOT_FOUND)
@@ -341,17 +345,16 @@ def book_transfer(
                 gl_account_id=id_of(gl(uow, actor.institution_id, GLCode.BILL_CLEARING)),
             )
         else:
-            payee_account = uow.accounts.get_by_number(actor.institution_id, req.to_account or "")
+            if req.to_account == req.from_account:
+                raise RuleViolation(Code.C2_SAME_ACCOUNT)
+            payee_account = locked_by_number.get(req.to_account or "")
             if payee_account is None or not payee_account.is_open:
                 raise NotFound(Code.ACCOUNT_NOT_FOUND)
-            if payee_account.id == payer.id:
-                raise RuleViolation(Code.C2_SAME_ACCOUNT)
             own = payee_account.customer_id == actor.customer_id
             if (req.kind is TransferKind.OWN) != own:
                 raise RuleViolation(Code.C2_ACCOUNT_NOT_CUSTOMERS)
             credit = Entry(Side.CREDIT, req.amount_minor, payer.currency, account_id=id_of(payee_account))
-        locked = uow.ledger.lock_accounts([id_of(payer)] + ([id_of(payee_account)] if payee_account else []))
-        payer = locked[id_of(payer)]
+        locked = {id_of(a): a for a in locked_by_number.values()}
         payer.ensure_open()
         if payer.status_flags & PAYOUT_BLOCKING:
             raise RuleViolation(
@@ -361,8 +364,6 @@ def book_transfer(
             )
         if payee_account is not None and payee_account.currency != payer.currency:
             raise RuleViolation(Code.C2_CURRENCY_MISMATCH, currency=payee_account.currency)
-        own_limits = uow.ledger.own_limits(id_of(contract))
-        bill = req.kind is TransferKind.BILL
         _authorize(deps, actor, policy, contract.version, own_limits, req.amount_minor, usage, bill=bill)
         if payer.balance_minor < req.amount_minor:
             raise RuleViolation(Code.C2_INSUFFICIENT_FUNDS, account=payer.masked_number)
@@ -383,9 +384,9 @@ def book_transfer(
             locked,
         )
         if bill:
-            usage.bill_payments_minor += req.amount_minor
+            uow.ledger.add_usage(id_of(contract), today, bill_payments_minor=req.amount_minor)
         else:
-            usage.transfers_minor += req.amount_minor
+            uow.ledger.add_usage(id_of(contract), today, transfers_minor=req.amount_minor)
         transfer = Transfer(
             institution_id=actor.institution_id,
             contract_id=id_of(contract),
@@ -437,7 +438,7 @@ def reverse_transfer(deps: Deps, actor: TellerActor, transfer_id: int, reason: s
         transfer = uow.ledger.transfer(transfer_id, for_update=True)
         if transfer is None or transfer.institution_id != actor.institution_id:
             raise NotFound(Code.TRANSFER_NOT_FOUND)
-        usage = uow.ledger.usage(transfer.contract_id, transfer.business_date)
+        uow.ledger.usage(transfer.contract_id, transfer.business_date)  # serialises with payouts
         ensure_not_reversed(
             transfer.status is TransferStatus.REVERSED or uow.ledger.is_reversed(transfer.posting_id)
         )
@@ -465,9 +466,13 @@ def reverse_transfer(deps: Deps, actor: TellerActor, transfer_id: int, reason: s
             locked,
         )
         if transfer.kind is TransferKind.BILL:
-            usage.bill_payments_minor -= transfer.amount_minor
+            uow.ledger.add_usage(
+                transfer.contract_id, transfer.business_date, bill_payments_minor=-transfer.amount_minor
+            )
         else:
-            usage.transfers_minor -= transfer.amount_minor
+            uow.ledger.add_usage(
+                transfer.contract_id, transfer.business_date, transfers_minor=-transfer.amount_minor
+            )
         transfer.status = TransferStatus.REVERSED
         transfer.reversal_posting_id = id_of(reversal)
         uow.audit.append(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session as OrmSession
@@ -48,6 +49,11 @@ def _locking(stmt: _Locked) -> _Locked:
     then, and a balance moved by a transaction that committed in between is overwritten (a
     lost update: two transfers to one payee from two contracts, on PostgreSQL)."""
     return stmt.with_for_update().execution_options(populate_existing=True)
+
+
+def _row(obj: object, table: Table) -> dict[str, Any]:
+    """The column values of a mapped domain object, for a Core ``INSERT`` (its id excluded)."""
+    return {c.key: getattr(obj, c.key) for c in table.columns if c.key != "id"}
 
 
 class SqlInstitutions(_Repo):
@@ -127,6 +133,8 @@ class SqlAccounts(_Repo):
         self.s.add(account)
 
     def get(self, account_id: int, *, for_update: bool = False) -> Account | None:
+        if not for_update:
+            return self.s.get(Account, account_id)
         return self._one(select(Account).filter_by(id=account_id), for_update)  # type: ignore[no-any-return]
 
     def get_by_number(self, institution_id: int, number: str, *, for_update: bool = False) -> Account | None:
@@ -156,6 +164,8 @@ class SqlContracts(_Repo):
         self.s.flush()
 
     def get(self, contract_id: int, *, for_update: bool = False) -> Contract | None:
+        if not for_update:
+            return self.s.get(Contract, contract_id)
         return self._one(select(Contract).filter_by(id=contract_id), for_update)  # type: ignore[no-any-return]
 
     def active_for_customer(self, customer_id: int, *, for_update: bool = False) -> Contract | None:
@@ -230,41 +240,52 @@ class SqlCounter(_Repo):
         return list(self.s.scalars(stmt))
 
 
+_NEXT_AUDIT_SEQ = (
+    update(audit_heads)
+    .where(audit_heads.c.chain == bindparam("head"))
+    .values(last_seq=audit_heads.c.last_seq + 1)
+    .returning(audit_heads.c.last_seq, audit_heads.c.last_hash)
+)
+_INSERT_AUDIT_ENTRY = insert(t.audit_entries).returning(t.audit_entries.c.id)
+_SET_AUDIT_HASH = (
+    update(audit_heads)
+    .where(audit_heads.c.chain == bindparam("head"))
+    .values(last_hash=bindparam("new_hash"))
+)
+
+
 class SqlAudit(_Repo):
     def append(
         self, *, chain: str, at: datetime, actor: str, event: str, subject: str, details: Mapping[str, Any]
     ) -> AuditEntry:
         """Append to ``chain`` under the row lock of its head, so concurrent appends to one
         chain are serialised and the chain never forks."""
-        # Create the chain's head once (concurrent first appends do not collide), then lock it.
-        self.s.execute(
-            _upsert_insert(self.s, audit_heads)
-            .values(chain=chain, last_seq=0, last_hash=GENESIS)
-            .on_conflict_do_nothing(index_elements=[audit_heads.c.chain])
-        )
-        last_seq, last_hash = self.s.execute(
-            select(audit_heads.c.last_seq, audit_heads.c.last_hash)
-            .where(audit_heads.c.chain == chain)
-            .with_for_update()
-        ).one()
+        # Take the next sequence number under the head's row lock (one statement); create the
+        # head the first time (concurrent first appends do not collide). The entry and the head
+        # are written with Core: the log is append-only and nothing reads the entry back here.
+        conn = self.s.connection()
+        head = conn.execute(_NEXT_AUDIT_SEQ, {"head": chain}).first()
+        if head is None:
+            conn.execute(
+                _upsert_insert(self.s, audit_heads)
+                .values(chain=chain, last_seq=0, last_hash=GENESIS)
+                .on_conflict_do_nothing(index_elements=[audit_heads.c.chain])
+            )
+            head = conn.execute(_NEXT_AUDIT_SEQ, {"head": chain}).one()
         entry = seal_entry(
             AuditEntry(
                 chain=chain,
-                chain_seq=last_seq + 1,
+                chain_seq=head.last_seq,
                 at=at,
                 actor=actor,
                 event=event,
                 subject=subject,
                 details=dict(details),
-                prev_hash=last_hash,
+                prev_hash=head.last_hash,
             )
         )
-        self.s.add(entry)
-        self.s.execute(
-            update(audit_heads)
-            .where(audit_heads.c.chain == chain)
-            .values(last_seq=entry.chain_seq, last_hash=entry.hash)
-        )
+        entry.id = conn.execute(_INSERT_AUDIT_ENTRY, _row(entry, t.audit_entries)).scalar_one()
+        conn.execute(_SET_AUDIT_HASH, {"head": chain, "new_hash": entry.hash})
         return entry
 
     def entries(self, chain: str) -> Iterator[AuditEntry]:
@@ -353,6 +374,67 @@ class SqlRateLimits(_Repo):
         return int(self.s.execute(stmt).scalar_one())
 
 
+_INSERT_POSTING = insert(t.postings).returning(t.postings.c.id)
+_INSERT_TRANSFER = insert(t.transfers).returning(t.transfers.c.id)
+_ADD_USAGE = (
+    update(t.daily_usage)
+    .where(t.daily_usage.c.contract_id == bindparam("c"), t.daily_usage.c.business_date == bindparam("d"))
+    .values(
+        transfers_minor=t.daily_usage.c.transfers_minor + bindparam("transfers"),
+        bill_payments_minor=t.daily_usage.c.bill_payments_minor + bindparam("bills"),
+    )
+)
+
+
+class _PayoutStatements(NamedTuple):
+    lock_by_number: Select[Account]
+    terms: Select[AccountLink, OwnLimits]
+    transfer_by_key: Select[Transfer]
+
+
+@cache
+def _payout_statements() -> _PayoutStatements:
+    """The reads of every payout, built once (after the domain is mapped) with bound
+    parameters: building a statement costs more than SQLite takes to run it."""
+    accounts, links, own = t.accounts.c, t.account_links.c, t.own_limits.c
+    return _PayoutStatements(
+        lock_by_number=_locking(
+            select(Account)
+            .where(
+                accounts.institution_id == bindparam("i"), accounts.number.in_(bindparam("n", expanding=True))
+            )
+            .order_by(accounts.id)
+        ),
+        terms=select(AccountLink, OwnLimits)
+        .outerjoin(t.own_limits, own.contract_id == links.contract_id)
+        .where(
+            links.contract_id == bindparam("c"),
+            links.account_id == bindparam("a"),
+            links.status == LinkStatus.ACTIVE,
+        ),
+        transfer_by_key=select(Transfer).where(
+            t.transfers.c.contract_id == bindparam("c"), t.transfers.c.idempotency_key == bindparam("k")
+        ),
+    )
+
+
+@cache
+def _lock_usage(dialect: str) -> Any:
+    """Create a contract's day-usage row or touch it, locking it, and return it (L4)."""
+    table = t.daily_usage
+    return (
+        (pg_insert(table) if dialect == "postgresql" else sqlite_insert(table))
+        .values(
+            contract_id=bindparam("c"), business_date=bindparam("d"), transfers_minor=0, bill_payments_minor=0
+        )
+        .on_conflict_do_update(
+            index_elements=[table.c.contract_id, table.c.business_date],
+            set_={"transfers_minor": table.c.transfers_minor},
+        )
+        .returning(table.c.transfers_minor, table.c.bill_payments_minor)
+    )
+
+
 class SqlLedger(_Repo):
     # --- chart of accounts
     def add_gl_account(self, account: GLAccount) -> None:
@@ -371,12 +453,13 @@ class SqlLedger(_Repo):
 
     # --- postings
     def add_posting(self, posting: Posting, entries: list[Entry]) -> None:
-        self.s.add(posting)
-        self.s.flush()
+        """Write a posting and its entries with Core (postings are immutable: nothing in the
+        unit of work tracks them after this)."""
+        conn = self.s.connection()
+        posting.id = conn.execute(_INSERT_POSTING, _row(posting, t.postings)).scalar_one()
         for entry in entries:
             entry.posting_id = posting.id
-            self.s.add(entry)
-        self.s.flush()
+        conn.execute(insert(t.entries), [_row(entry, t.entries) for entry in entries])
 
     def posting(self, posting_id: int) -> Posting | None:
         return self.s.get(Posting, posting_id)
@@ -391,6 +474,20 @@ class SqlLedger(_Repo):
             is not None
         )
 
+    def lock_accounts_by_number(self, institution_id: int, numbers: list[str]) -> dict[str, Account]:
+        """Lock the institution's accounts with these numbers in id order, in one statement
+        (the same order as ``lock_accounts``: no deadlocks); numbers not found are absent."""
+        found = self.s.scalars(
+            _payout_statements().lock_by_number, {"i": institution_id, "n": sorted(set(numbers))}
+        )
+        return {a.number: a for a in found}
+
+    def payout_terms(self, contract_id: int, account_id: int) -> tuple[AccountLink | None, OwnLimits | None]:
+        """The active link of an account under a contract, with the contract's own limits (L1),
+        read together for a payout."""
+        row = self.s.execute(_payout_statements().terms, {"c": contract_id, "a": account_id}).first()
+        return (row[0], row[1]) if row is not None else (None, None)
+
     def lock_accounts(self, account_ids: list[int]) -> dict[int, Account]:
         """Lock customer accounts in id order (one order everywhere: no deadlocks)."""
         stmt = select(Account).where(t.accounts.c.id.in_(sorted(set(account_ids)))).order_by(t.accounts.c.id)
@@ -398,29 +495,40 @@ class SqlLedger(_Repo):
 
     # --- transfers, usage, limits, payees
     def add_transfer(self, transfer: Transfer) -> None:
-        self.s.add(transfer)
-        self.s.flush()
+        transfer.id = self.s.connection().execute(_INSERT_TRANSFER, _row(transfer, t.transfers)).scalar_one()
 
     def transfer_by_key(self, contract_id: int, key: str) -> Transfer | None:
-        return self._one(select(Transfer).filter_by(contract_id=contract_id, idempotency_key=key), False)  # type: ignore[no-any-return]
+        return self.s.scalars(_payout_statements().transfer_by_key, {"c": contract_id, "k": key}).first()
 
     def transfer(self, transfer_id: int, *, for_update: bool = False) -> Transfer | None:
         return self._one(select(Transfer).filter_by(id=transfer_id), for_update)  # type: ignore[no-any-return]
 
     def usage(self, contract_id: int, business_date: date) -> DailyUsage:
-        """The day's usage row of a contract, created if needed, locked: every payout of a
-        contract on a day is serialised on it (L4)."""
-        self.s.execute(
-            _upsert_insert(self.s, t.daily_usage)
-            .values(
-                contract_id=contract_id, business_date=business_date, transfers_minor=0, bill_payments_minor=0
-            )
-            .on_conflict_do_nothing(
-                index_elements=[t.daily_usage.c.contract_id, t.daily_usage.c.business_date]
-            )
+        """The day's usage of a contract, its row created if needed and locked in the same
+        statement (an upsert that touches the row): every payout of a contract on a day is
+        serialised on it (L4). The result is a snapshot; record a payout with ``add_usage``."""
+        stmt = _lock_usage(self.s.get_bind().dialect.name)
+        transfers, bills = self.s.connection().execute(stmt, {"c": contract_id, "d": business_date}).one()
+        return DailyUsage(
+            contract_id=contract_id,
+            business_date=business_date,
+            transfers_minor=transfers,
+            bill_payments_minor=bills,
         )
-        stmt = select(DailyUsage).filter_by(contract_id=contract_id, business_date=business_date)
-        return self.s.scalars(stmt.with_for_update().execution_options(populate_existing=True)).one()
+
+    def add_usage(
+        self, contract_id: int, business_date: date, *, transfers_minor: int = 0, bill_payments_minor: int = 0
+    ) -> None:
+        """Add (or, for a reversal, give back) to the day's usage locked by ``usage``."""
+        self.s.connection().execute(
+            _ADD_USAGE,
+            {
+                "c": contract_id,
+                "d": business_date,
+                "transfers": transfers_minor,
+                "bills": bill_payments_minor,
+            },
+        )
 
     def peek_usage(self, contract_id: int, business_date: date) -> DailyUsage:
         found = self._one(
