@@ -38,7 +38,7 @@ def create_app(app_state: App | None = None) -> FastAPI:
         redoc_url=None,
     )
     api.state.netbank = state
-    errors.install(api)
+    errors.install(api, html_error_page=pages.http_error_page)
     api.include_router(public.router)
     api.include_router(customer.router)
     api.include_router(teller.router)

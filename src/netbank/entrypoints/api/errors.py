@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -77,7 +78,11 @@ def status_of(exc: DomainError) -> int:
     return 422
 
 
-def install(app: FastAPI) -> None:
+#: Renders an HTTP error (404, 405) as a page for a browser, or None to answer in JSON.
+HTMLErrorPage = Callable[[Request, int], Response | None]
+
+
+def install(app: FastAPI, html_error_page: HTMLErrorPage | None = None) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         status = status_of(exc)
@@ -122,7 +127,11 @@ def install(app: FastAPI) -> None:
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if html_error_page is not None and not request.url.path.startswith("/api/"):
+            page = html_error_page(request, exc.status_code)
+            if page is not None:
+                return page
         code = {404: Code.NOT_FOUND, 405: Code.METHOD_NOT_ALLOWED}.get(
             exc.status_code, Code.REQUEST_VALIDATION
         )

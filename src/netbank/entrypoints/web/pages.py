@@ -6,12 +6,22 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from netbank.adapters.i18n import SUPPORTED
+from netbank.adapters.i18n import SUPPORTED, catalogs
+from netbank.domain.errors import Code
 from netbank.entrypoints.api.deps import DepsDep
 from netbank.entrypoints.web import customer, teller
-from netbank.entrypoints.web.common import STATIC, PageRoute, local_path, redirect, remember_locale, render
+from netbank.entrypoints.web.common import (
+    SECURITY_HEADERS,
+    STATIC,
+    PageRoute,
+    local_path,
+    locale_of,
+    redirect,
+    remember_locale,
+    render,
+)
 
-__all__ = ["STATIC", "router"]
+__all__ = ["STATIC", "http_error_page", "router"]
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -35,3 +45,23 @@ def choose_language(locale: str, request: Request) -> Response:
 
 router.include_router(customer.router)
 router.include_router(teller.router)
+
+
+def http_error_page(request: Request, status_code: int) -> Response | None:
+    """A browser asking for a page that does not exist (or with the wrong method) gets a page
+    in its language, not the API's JSON; API clients and other errors keep the JSON answer."""
+    if status_code not in (404, 405) or "text/html" not in request.headers.get("accept", ""):
+        return None
+    code = Code.NOT_FOUND if status_code == 404 else Code.METHOD_NOT_ALLOWED
+    response = render(
+        request,
+        "refusal.html",
+        status_code=status_code,
+        title_id="web.refusal.not_found" if status_code == 404 else "web.refusal.title",
+        message=catalogs().message(locale_of(request), code.value),
+        code=code.value,
+        rule=None,
+    )
+    for name, value in SECURITY_HEADERS.items():
+        response.headers[name] = value
+    return response
