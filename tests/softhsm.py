@@ -25,9 +25,11 @@ HSM_TOKEN = "nb-hsm"
 UKEYS = ("nb-ukey-1", "nb-ukey-2", "nb-ukey-3")
 #: The cloud financial certificate service's HSM (F1 CA keys).
 FINCERT_TOKEN = "nb-fincert"
+#: The cloud financial certificate service's key store: every customer's key (F1).
+FINCERT_KEYS_TOKEN = "nb-fincert-keys"
 #: The PKI library tests' tokens (tests/pki/conftest.py).
 PKI_TOKENS = ("nb-ca", "nb-ukey-gen1", "nb-ukey-gen2", "nb-pin", "nb-pin-lock", "nb-spare")
-TOKEN_LABELS = (*PKI_TOKENS, HSM_TOKEN, *UKEYS, FINCERT_TOKEN)
+TOKEN_LABELS = (*PKI_TOKENS, HSM_TOKEN, *UKEYS, FINCERT_TOKEN, FINCERT_KEYS_TOKEN)
 
 
 def run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

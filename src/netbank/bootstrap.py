@@ -13,6 +13,7 @@ from netbank.adapters.crypto import AesGcmSecretBox, AesGcmVault, Argon2Hasher, 
 from netbank.adapters.db.engine import make_engine
 from netbank.adapters.db.uow import SqlUnitOfWorkFactory
 from netbank.adapters.fincert import HMACPINDigester, HSMFinCertCA, SealedKeyStore
+from netbank.adapters.fincert_keys import PKCS11KeyStore
 from netbank.adapters.notify import FileSender, WebhookSender
 from netbank.adapters.otp import PyOTPCodec
 from netbank.adapters.policies import TomlPolicyBook
@@ -81,7 +82,13 @@ def fincert_adapters(settings: Settings) -> FinCertAdapters | None:
             base_url=settings.fincert_base_url,
             module_path=settings.pkcs11_module,
         ),
-        keys=SealedKeyStore(kek),
+        keys=PKCS11KeyStore(
+            token_label=settings.fincert_key_token_label,
+            pin=settings.fincert_key_token_pin or "",
+            module_path=settings.pkcs11_module,
+        )
+        if settings.fincert_key_token_label
+        else SealedKeyStore(kek),
         pins=HMACPINDigester(pin_key),
     )
 

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     fincert_token_pin: str | None = Field(default=None, repr=False)
     #: Base URL written into the certificates (CRL / OCSP locations).
     fincert_base_url: str = "http://127.0.0.1:8000"
+    #: F1 key store: a PKCS#11 token of its own on which every customer's key is generated and
+    #: used (production). Unset: the embedded store, keys sealed with the key-encryption key.
+    fincert_key_token_label: str | None = None
+    fincert_key_token_pin: str | None = Field(default=None, repr=False)
     #: base64 of 32 bytes each: the key store's key-encryption key and the PIN HMAC key. In
     #: development they are derived from the secrets key; production must set both.
     fincert_key_encryption_key: str | None = Field(default=None, repr=False)

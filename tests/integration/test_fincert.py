@@ -22,7 +22,8 @@ from sqlalchemy import select
 
 from netbank.adapters.clock import SettableClock
 from netbank.adapters.db.tables import fincert_certificates, fincert_registrations
-from netbank.adapters.fincert import HMACPINDigester, HSMFinCertCA, SealedKeyStore
+from netbank.adapters.fincert import HMACPINDigester, HSMFinCertCA
+from netbank.adapters.fincert_keys import PKCS11KeyStore
 from netbank.adapters.notify import FileSender
 from netbank.adapters.policies import StaticPolicyBook
 from netbank.bootstrap import App, bootstrap
@@ -34,7 +35,7 @@ from netbank.services.outbox import dispatch_once
 from netbank.services.ports import Deps, FinCertAdapters
 from tests.builders import Api, snapshot
 from tests.conftest import make_settings
-from tests.softhsm import FINCERT_TOKEN, USER_PIN, SoftHSM
+from tests.softhsm import FINCERT_KEYS_TOKEN, FINCERT_TOKEN, USER_PIN, SoftHSM
 
 HONG = "홍길동"
 HONG_RRN = kr_rrn(date(1985, 3, 15), True, "234567")
@@ -59,6 +60,14 @@ def service_ca(softhsm: SoftHSM) -> Iterator[HSMFinCertCA]:
     ca.close()
 
 
+@pytest.fixture(scope="session")
+def key_store(softhsm: SoftHSM) -> Iterator[PKCS11KeyStore]:
+    """Customers' keys on a token of their own, as in production (one login per process)."""
+    store = PKCS11KeyStore(token_label=FINCERT_KEYS_TOKEN, pin=USER_PIN)
+    yield store
+    store.close()
+
+
 @pytest.fixture
 def app_state(
     database_url: str,
@@ -66,11 +75,12 @@ def app_state(
     clock: SettableClock,
     policies: StaticPolicyBook,
     service_ca: HSMFinCertCA,
+    key_store: PKCS11KeyStore,
 ) -> Iterator[App]:
     # The tests dispatch the outbox themselves (no background dispatcher racing the snapshots).
     settings = make_settings(database_url, tmp_path).model_copy(update={"outbox_in_process": False})
     state = bootstrap(settings, clock=clock, policies=policies)
-    adapters = FinCertAdapters(ca=service_ca, keys=SealedKeyStore(b"e" * 32), pins=HMACPINDigester(b"p" * 32))
+    adapters = FinCertAdapters(ca=service_ca, keys=key_store, pins=HMACPINDigester(b"p" * 32))
     state = replace(state, deps=replace(state.deps, fincert=adapters))
     try:
         yield state
@@ -598,7 +608,7 @@ def test_resident_numbers_pins_and_keys_are_never_stored_in_clear(
 
 @pytest.mark.rule("F1", kind="allow")
 def test_one_service_serves_every_institution_with_keys_it_keeps(
-    world: Api, outbox: Outbox, app_state: App
+    world: Api, outbox: Outbox, app_state: App, key_store: PKCS11KeyStore
 ) -> None:
     """F1: the certificate and key live in the service: any member institution signs with it
     once registered, and the customer carries nothing but the PIN."""
@@ -608,8 +618,16 @@ def test_one_service_serves_every_institution_with_keys_it_keeps(
         r = world.post(f"{ME}/sign", login(world, inst), pin=PIN, purpose="99", message_base64="")
         assert r.status_code == 200, r.text
     with world.engine.connect() as conn:
-        row = conn.execute(select(fincert_certificates.c.key_sealed, fincert_certificates.c.pin_digest)).one()
-    assert row.key_sealed and len(row.pin_digest) == 64
+        row = conn.execute(
+            select(
+                fincert_certificates.c.key_ref,
+                fincert_certificates.c.key_sealed,
+                fincert_certificates.c.pin_digest,
+            )
+        ).one()
+    # The private key is on the service's token, never extractable; the database has its name.
+    assert row.key_sealed is None and len(row.pin_digest) == 64
+    assert key_store.protection(row.key_ref).confined_to_token
 
 
 @pytest.mark.rule("F1", kind="refuse")
