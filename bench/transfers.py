@@ -28,9 +28,9 @@ and their load drifts by 2x within minutes; only ratios of neighbours in time tr
 Targets: service >= 0.50 of bare; every throughput at 1M postings within 20 % of the same at
 10k. The last line, ``ratio=X.XX``, is the headline: service / bare at 1M postings, the price
 of the service layer (13 statements against the bare loop's 7: the reads and locks that the
-checks need, the idempotency look-up and the audit entry) over the storage work itself. Read it with the history lines: those
-show whether a million postings cost anything (a missing index, a count or a scan over
-history would).
+checks need, the idempotency look-up and the audit entry) over the storage work itself. Read
+it with the history lines: those show whether a million postings cost anything (a missing
+index, a count or a scan over history would).
 """
 
 from __future__ import annotations

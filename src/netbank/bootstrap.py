@@ -18,6 +18,7 @@ from netbank.adapters.notify import FileSender, WebhookSender
 from netbank.adapters.otp import PyOTPCodec
 from netbank.adapters.policies import TomlPolicyBook
 from netbank.config import Settings
+from netbank.domain.fincert_devices import DevicePolicy
 from netbank.domain.outbox import RetryPolicy
 from netbank.services.ports import Clock, Deps, FinCertAdapters, PolicyBook, Sender
 
@@ -90,6 +91,7 @@ def fincert_adapters(settings: Settings) -> FinCertAdapters | None:
         if settings.fincert_key_token_label
         else SealedKeyStore(kek),
         pins=HMACPINDigester(pin_key),
+        devices=DevicePolicy(unused_months=settings.fincert_unused_months).validate(),
     )
 
 

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     #: development they are derived from the secrets key; production must set both.
     fincert_key_encryption_key: str | None = Field(default=None, repr=False)
     fincert_pin_key: str | None = Field(default=None, repr=False)
+    #: F8: a person who has not used the cloud for this many months is deleted by
+    #: ``netbank fincert purge`` with their certificates.
+    fincert_unused_months: int = Field(default=12, ge=1, le=120)
 
     def fincert_keys(self) -> tuple[bytes, bytes]:
         """(key-encryption key, PIN key): configured, or in development derived from the

@@ -6,6 +6,7 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 import subprocess
@@ -45,6 +46,7 @@ CARD = {inst: f"{prefix}000000001" for inst, (prefix, _) in KOREAN.items()}
 PIN = "480135"
 ME = "/api/v1/me/fincert"
 LANGS = ("ko", "zh", "en")
+SERVICE_BASE_URL = "http://127.0.0.1:8000"
 
 
 def flow_url(inst: str, handle: str = "", step: str = "") -> str:
@@ -52,10 +54,21 @@ def flow_url(inst: str, handle: str = "", step: str = "") -> str:
     return f"{url}/{handle}/{step}" if handle else url
 
 
+@functools.cache
+def shared_service_ca() -> HSMFinCertCA:
+    """One CA adapter per process, whichever test module asks (PKCS#11 allows one login per
+    token per process); closed at the end of a session, it opens the token again on use."""
+    return HSMFinCertCA(token_label=FINCERT_TOKEN, pin=USER_PIN, base_url=SERVICE_BASE_URL)
+
+
+@functools.cache
+def shared_key_store() -> PKCS11KeyStore:
+    return PKCS11KeyStore(token_label=FINCERT_KEYS_TOKEN, pin=USER_PIN)
+
+
 @pytest.fixture(scope="session")
 def service_ca(softhsm: SoftHSM) -> Iterator[HSMFinCertCA]:
-    """One CA adapter per process: PKCS#11 allows one login per token per process."""
-    ca = HSMFinCertCA(token_label=FINCERT_TOKEN, pin=USER_PIN, base_url="http://127.0.0.1:8000")
+    ca = shared_service_ca()
     yield ca
     ca.close()
 
@@ -63,7 +76,7 @@ def service_ca(softhsm: SoftHSM) -> Iterator[HSMFinCertCA]:
 @pytest.fixture(scope="session")
 def key_store(softhsm: SoftHSM) -> Iterator[PKCS11KeyStore]:
     """Customers' keys on a token of their own, as in production (one login per process)."""
-    store = PKCS11KeyStore(token_label=FINCERT_KEYS_TOKEN, pin=USER_PIN)
+    store = shared_key_store()
     yield store
     store.close()
 
@@ -176,18 +189,25 @@ def registered_at(api: Api, token: str) -> list[str]:
     return sorted(x["institution"] for x in r.json()["registrations"])
 
 
+def business_state(api: Api) -> dict[str, list[tuple[Any, ...]]]:
+    state = snapshot(api.engine)
+    del state["rate_limit_buckets"]
+    return state
+
+
 def refused_in_every_language(
     _api: Api, _status: int, _expected: str, _url: str, _token: str | None = None, **body: Any
 ) -> None:
-    """Refused with ``_expected`` in ko / zh / en, and nothing in the database changed."""
+    """Refused with ``_expected`` in ko / zh / en, and nothing in the database changed but the
+    attempt counters (a refused attempt counts: that is what they are for)."""
     messages = {}
     for lang in LANGS:
-        before = snapshot(_api.engine)
+        before = business_state(_api)
         r = _api.post(_url, _token, lang, **body)
         assert r.status_code == _status, r.text
         assert r.json()["error"]["code"] == _expected, r.text
         messages[lang] = r.json()["error"]["message"]
-        assert snapshot(_api.engine) == before, "a refused request changed the database"
+        assert business_state(_api) == before, "a refused request changed the database"
     assert len(set(messages.values())) == 3, messages
     assert re.search(r"[가-힣]", messages["ko"]) and re.search(r"[\u4e00-\u9fff]", messages["zh"])
 
@@ -314,6 +334,33 @@ def test_a_second_bank_is_refused_unless_the_customer_confirms_revoking_the_firs
 
 
 # --- F3 refusals -------------------------------------------------------------------------------
+
+
+@pytest.mark.rule("F3", kind="refuse")
+def test_identity_attempts_are_counted_per_person_and_per_address_and_a_flood_is_refused(
+    world: Api, app_state: App, clock: SettableClock
+) -> None:
+    """Step 1 cannot be used to test which resident numbers belong to customers: attempts are
+    counted per person and per client address, whether the person is found or not."""
+    api = world
+    limits = app_state.deps.policies.policy_for("ksfc").rate_limit
+    for _ in range(limits.per_customer):
+        r = api.post(flow_url("ksfc"), name="김철수", resident_number=HONG_RRN)
+        assert r.json()["error"]["code"] == "F3_IDENTITY_MISMATCH", r.text
+    # The right name now: still refused until the window has passed, and no flow is started.
+    refused_in_every_language(
+        api, 429, "F3_TOO_MANY_ATTEMPTS", flow_url("ksfc"), name=HONG, resident_number=HONG_RRN
+    )
+    clock.advance(timedelta(seconds=limits.window_seconds + 1))
+    assert api.post(flow_url("ksfc"), name=HONG, resident_number=HONG_RRN).status_code == 201
+    # One address trying many people is stopped too, even for a person it never tried.
+    clock.advance(timedelta(seconds=limits.window_seconds + 1))
+    for n in range(limits.per_address):
+        stranger = kr_rrn(date(1960, 1, 1) + timedelta(days=n), n % 2 == 0, f"{n:06d}")
+        r = api.post(flow_url("ksfc"), name="김철수", resident_number=stranger)
+        assert r.json()["error"]["code"] == "F3_IDENTITY_MISMATCH", r.text
+    r = api.post(flow_url("ksfc"), name=HONG, resident_number=HONG_RRN)
+    assert r.status_code == 429 and r.json()["error"]["code"] == "F3_TOO_MANY_ATTEMPTS", r.text
 
 
 @pytest.mark.rule("F3", kind="refuse")

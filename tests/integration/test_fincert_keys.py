@@ -21,14 +21,17 @@ from netbank.adapters.fincert_keys import PKCS11KeyStore
 from netbank.domain.errors import DomainError, RuleViolation
 from netbank.domain.fincert import SignaturePurpose
 from netbank.services.ports import FinCertKeyStore
-from tests.softhsm import FINCERT_KEYS_TOKEN, USER_PIN, SoftHSM
+from tests.integration.test_fincert import shared_key_store
+from tests.softhsm import SoftHSM
 
 MESSAGE = b"transfer 50000 KRW to 1002000000002"
 
 
 @pytest.fixture(scope="module")
 def token_store(softhsm: SoftHSM) -> Iterator[PKCS11KeyStore]:
-    store = PKCS11KeyStore(token_label=FINCERT_KEYS_TOKEN, pin=USER_PIN)
+    """The process's one key store on the token (test_fincert.py shares it: one login per
+    token per process); closed here, it opens the token again on use."""
+    store = shared_key_store()
     yield store
     store.close()
 

@@ -26,7 +26,7 @@ def test_migrated_database_matches_the_mapped_metadata(database_url: str) -> Non
 
 
 def test_database_is_at_the_single_head_revision(database_url: str) -> None:
-    assert current_heads(database_url) == {"0005"}
+    assert current_heads(database_url) == {"0006"}
 
 
 def test_no_production_code_creates_tables_behind_alembic() -> None:

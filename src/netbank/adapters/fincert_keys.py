@@ -102,6 +102,11 @@ class PKCS11KeyStore:
                 self._keys.clear()
             return self._token
 
+    def token_key(self, key_ref: str) -> hsm.TokenKey:
+        """A customer's key on the token (operators' checks, benchmarks); it signs only there."""
+        with self._lock, token_errors():
+            return self._key(key_ref)
+
     def _key(self, key_ref: str) -> hsm.TokenKey:
         """The token key of ``key_ref``; the handles of the most recently used keys are kept
         (a look-up on the token costs two object searches)."""

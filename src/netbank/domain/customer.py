@@ -119,3 +119,12 @@ def mask_phone(number: str) -> str:
     if len(number) <= 7:
         return "*" * len(number)
     return number[:3] + "*" * (len(number) - 7) + number[-4:]
+
+
+def mask_name(name: str) -> str:
+    """A name as a printed receipt shows it: the first character, the rest starred
+    (``王芳`` -> ``王*``, ``홍길동`` -> ``홍**``)."""
+    name = name.strip()
+    if len(name) <= 1:
+        return name
+    return name[0] + "*" * (len(name) - 1)

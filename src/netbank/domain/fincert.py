@@ -44,6 +44,35 @@ class CertificateStatus(StrEnum):
 class RevocationReason(StrEnum):
     REVOKED_BY_HOLDER = "revoked_by_holder"  # F4 폐기
     SUPERSEDED = "superseded"  # F5: an issue or re-issue replaced it
+    ACCOUNT_DELETED = "account_deleted"  # F8: its holder left the cloud unused for 12 months
+
+
+class PublishedReason(StrEnum):
+    """RFC 5280 CRLReason names (as ``cryptography.x509.ReasonFlags`` spells them) under which
+    the service publishes a certificate that is not good (OCSP, F4/F5)."""
+
+    CESSATION_OF_OPERATION = "cessation_of_operation"  # F4 폐기 by the holder
+    SUPERSEDED = "superseded"  # F5: an issue or re-issue replaced it
+    CERTIFICATE_HOLD = "certificate_hold"  # F4 정지: suspended, restorable
+
+
+_PUBLISHED_REASONS = {
+    RevocationReason.REVOKED_BY_HOLDER: PublishedReason.CESSATION_OF_OPERATION,
+    RevocationReason.SUPERSEDED: PublishedReason.SUPERSEDED,
+    RevocationReason.ACCOUNT_DELETED: PublishedReason.CESSATION_OF_OPERATION,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedStatus:
+    """What the service tells relying parties about one serial number: its OCSP responder
+    answers from this, and an institution verifying a signature refuses on it (F4, F5, F7).
+    ``known`` False: no certificate of the service has that serial (OCSP ``unknown``);
+    ``revoked_at`` None: good; otherwise revoked since then, for ``reason``."""
+
+    known: bool
+    revoked_at: datetime | None = None
+    reason: PublishedReason | None = None
 
 
 class RegistrationStatus(StrEnum):
@@ -127,6 +156,8 @@ class FinancialCertificate:
     key_sealed: bytes | None = None
     pin_failures: int = 0
     pin_locked: bool = False
+    #: When it was revoked; while suspended, since when it is on hold (RFC 5280 treats a hold
+    #: as a revocation with reason certificateHold that may be lifted).
     revoked_at: datetime | None = None
     revocation_reason: RevocationReason | None = None
     id: int | None = field(default=None)
@@ -165,11 +196,12 @@ class FinancialCertificate:
     def record_right_pin(self) -> None:
         self.pin_failures = 0
 
-    def suspend(self) -> None:
+    def suspend(self, now: datetime) -> None:
         self.ensure_not_revoked()
         if self.status is CertificateStatus.SUSPENDED:
             raise Conflict(Code.F4_ALREADY_SUSPENDED)
         self.status = CertificateStatus.SUSPENDED
+        self.revoked_at = now  # on hold since
 
     def restore(self, now: datetime) -> None:
         self.ensure_not_revoked()
@@ -177,6 +209,7 @@ class FinancialCertificate:
             raise Conflict(Code.F4_NOT_SUSPENDED)
         self.ensure_not_expired(now)
         self.status = CertificateStatus.VALID
+        self.revoked_at = None
 
     def revoke(self, reason: RevocationReason, now: datetime) -> None:
         self.ensure_not_revoked()
@@ -203,6 +236,25 @@ class FinancialCertificate:
                 window_days=rules.renewal_window_days,
             )
         return add_years(self.not_after, rules.validity_years)
+
+
+def published_status(certificate: FinancialCertificate | None, now: datetime) -> PublishedStatus:
+    """F4/F5, as the service publishes them: a valid certificate is good (expiry is the
+    relying party's check), a revoked one (폐기, or superseded by an issue or re-issue) is
+    revoked since then, and a suspended one (정지) is revoked with reason certificateHold since
+    it was suspended (``now`` for a hold whose start was not recorded). None: unknown."""
+    if certificate is None:
+        return PublishedStatus(known=False)
+    if certificate.status is CertificateStatus.VALID:
+        return PublishedStatus(known=True)
+    if certificate.status is CertificateStatus.SUSPENDED:
+        return PublishedStatus(
+            known=True, revoked_at=certificate.revoked_at or now, reason=PublishedReason.CERTIFICATE_HOLD
+        )
+    reason = certificate.revocation_reason or RevocationReason.REVOKED_BY_HOLDER
+    return PublishedStatus(
+        known=True, revoked_at=certificate.revoked_at or now, reason=_PUBLISHED_REASONS[reason]
+    )
 
 
 def ensure_may_issue(

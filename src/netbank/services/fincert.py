@@ -32,7 +32,7 @@ from netbank.domain.fincert import (
 )
 from netbank.domain.identity import DocumentType
 from netbank.domain.institution import Institution
-from netbank.domain.otp import ChallengeChannel, ChallengePurpose, FactorRejected
+from netbank.domain.otp import ChallengeChannel, ChallengePurpose, FactorRejected, RateLimited
 from netbank.domain.outbox import MessageKind, OutboxMessage
 from netbank.domain.policy import Policy
 from netbank.domain.session import AuthLevel
@@ -47,6 +47,7 @@ from netbank.services.ports import (
 from netbank.services.strong_auth import (
     StepUpResult,
     check_challenge_code,
+    count_attempt,
     create_challenge,
     elevate,
     require_level,
@@ -186,6 +187,7 @@ def _check_pin(
     certificate.ensure_usable(now)
     if service.pins.matches(certificate.pin_digest, certificate.key_ref, pin):
         certificate.record_right_pin()
+        uow.fincert_devices.record_activity(certificate.person_digest, now)  # F8: a use
         return
     locked = certificate.record_wrong_pin(policy.fincert.pin_max_failures)
     _audit(
@@ -260,6 +262,7 @@ def _register(
         registered_at=now,
     )
     uow.fincert.add_registration(registration)
+    uow.fincert_devices.record_activity(certificate.person_digest, now)  # F8: a use
     _notify_registration(deps, uow, policy, customer.institution_id, customer.mobile, now)
     return registration
 
@@ -323,15 +326,24 @@ def _view(uow: UnitOfWork, certificate: FinancialCertificate, masked: str) -> Ce
 
 
 def init_service_ca(deps: Deps) -> list[FinCertAuthority]:
-    """F1: create the service's root and issuing CA on the HSM (once per deployment)."""
+    """F1: create the service's root and issuing CA and the issuing CA's delegated OCSP signer
+    on the HSM (once per deployment). Where the CAs exist but the signer does not (a deployment
+    older than the responder), only the signer is created; with both there, it is refused."""
     service = _service(deps)
     now = deps.clock.now()
     with deps.uow() as uow:
-        if uow.fincert.active_authority("issuing") is not None:
+        issuing = uow.fincert.active_authority("issuing")
+        if issuing is None:
+            made = service.ca.create_hierarchy(now)
+            for authority in made:
+                uow.fincert.add_authority(authority, now)
+            issuing = next(a for a in made if a.role == "issuing")
+        else:
+            made = []
+        signer, created = service.ca.ensure_ocsp_signer(issuing, now)
+        if not made and not created:
             raise Conflict(Code.F1_CA_ALREADY_INITIALISED)
-        made = service.ca.create_hierarchy(now)
-        for authority in made:
-            uow.fincert.add_authority(authority, now)
+        made.append(signer)
         uow.audit.append(
             chain="fincert",
             at=now,
@@ -488,7 +500,7 @@ def suspend_certificate(deps: Deps, actor: CustomerActor) -> None:
     with deps.uow() as uow:
         certificate = _my_certificate(uow, actor, for_update=True)
         _registered_here(uow, actor, certificate)
-        certificate.suspend()
+        certificate.suspend(now)
         _audit(uow, actor.institution_code, now, actor.label, "suspended", certificate)
         uow.commit()
 
@@ -530,15 +542,22 @@ def _flow(uow: UnitOfWork, deps: Deps, inst: Institution, handle: str) -> Regist
     return flow
 
 
-def start_registration(deps: Deps, institution_code: str, name: str, resident_number: str) -> FlowView:
-    """F3 step 1: name + resident registration number of a customer of this institution."""
+def start_registration(
+    deps: Deps, institution_code: str, name: str, resident_number: str, client: str | None = None
+) -> FlowView:
+    """F3 step 1: name + resident registration number of a customer of this institution.
+    Attempts are counted per person and per client address, found or not: the step cannot be
+    used to test which resident numbers belong to the institution's customers."""
     _service(deps)
     number = fc.normalize_resident_number(resident_number, deps.today_in("Asia/Seoul"))
     policy = deps.policies.policy_for(institution_code)
+    digest = deps.vault.digest(DocumentType.KR_RESIDENT_REGISTRATION, number)
+    wait = count_attempt(deps, policy, f"fincert-registration:{institution_code}", digest, client)
+    if wait is not None:
+        raise RateLimited(Code.F3_TOO_MANY_ATTEMPTS, retry_after_seconds=wait)
     now = deps.clock.now()
     with deps.uow() as uow:
         inst = institution_by_code(uow, institution_code)
-        digest = deps.vault.digest(DocumentType.KR_RESIDENT_REGISTRATION, number)
         wanted = name.strip()
         customer = next(
             (c for c in uow.customers.find_by_document(id_of(inst), digest) if c.name == wanted), None
@@ -570,10 +589,14 @@ def start_registration(deps: Deps, institution_code: str, name: str, resident_nu
 
 
 def send_registration_code(
-    deps: Deps, institution_code: str, handle: str, channel: ChallengeChannel
+    deps: Deps, institution_code: str, handle: str, channel: ChallengeChannel, client: str | None = None
 ) -> FlowView:
-    """F3 step 2a: the customer's choice of SMS, ARS or a one-time code, to the mobile on file."""
+    """F3 step 2a: the customer's choice of SMS, ARS or a one-time code, to the mobile on file;
+    codes sent are counted per flow and per client address (no flooding a phone)."""
     policy = deps.policies.policy_for(institution_code)
+    wait = count_attempt(deps, policy, f"fincert-code:{institution_code}", deps.tokens.digest(handle), client)
+    if wait is not None:
+        raise RateLimited(Code.F3_TOO_MANY_ATTEMPTS, retry_after_seconds=wait)
     now = deps.clock.now()
     with deps.uow() as uow:
         inst = institution_by_code(uow, institution_code)
@@ -720,22 +743,36 @@ def sign_message(
         return SignedMessage(serial=certificate.serial, purpose=purpose, cms_der=cms)
 
 
+def certificate_status(uow: UnitOfWork, serial: str, now: datetime) -> fc.PublishedStatus:
+    """F4/F5: what the service publishes about a serial (hex, lower case), from the database.
+    The one source of revocation status: the OCSP responder answers from it and institutions
+    verifying a signature refuse on it."""
+    return fc.published_status(uow.fincert.certificate_by_serial(serial), now)
+
+
+def ocsp_response(deps: Deps, request_der: bytes) -> bytes:
+    """RFC 6960 answer about certificates of the service's issuing CA, signed by its delegated
+    OCSP signer; a request that does not parse is answered malformedRequest."""
+    service = _service(deps)
+    now = deps.clock.now()
+    with deps.uow(readonly=True) as uow:
+        _, issuing = _authorities(uow)
+        return service.ca.respond_ocsp(
+            request_der, issuing, lambda serial: certificate_status(uow, serial, now), now
+        )
+
+
 def verify_signed_message(deps: Deps, cms_der: bytes) -> VerifiedSignedData:
-    """F7, the institution's side: chain to the service CA, validity and revocation now."""
+    """F7, the institution's side: chain to the service CA, validity, and the signer's status
+    as the service's OCSP responder publishes it (:func:`certificate_status`): a revoked
+    certificate is refused F4_CERTIFICATE_REVOKED, a suspended one F4_CERTIFICATE_SUSPENDED."""
     service = _service(deps)
     now = deps.clock.now()
     with deps.uow(readonly=True) as uow:
         root, issuing = _authorities(uow)
-
-        def revoked(serial: str) -> bool:
-            found = uow.fincert.certificate_by_serial(serial)
-            return found is None or found.status is CertificateStatus.REVOKED
-
-        verified = service.ca.verify_signed_data(cms_der, issuing, root, revoked_serials=revoked, at=now)
-        found = uow.fincert.certificate_by_serial(verified.serial)
-        if found is not None and found.status is CertificateStatus.SUSPENDED:
-            raise RuleViolation(Code.F4_CERTIFICATE_SUSPENDED)
-        return verified
+        return service.ca.verify_signed_data(
+            cms_der, issuing, root, status_of=lambda serial: certificate_status(uow, serial, now), at=now
+        )
 
 
 def step_up_with_certificate(deps: Deps, actor: CustomerActor, pin: str) -> StepUpResult:

@@ -22,7 +22,9 @@ from netbank.domain.counter import CounterTransaction, IdentityCheck
 from netbank.domain.customer import Customer, IdentityDocument
 from netbank.domain.enrolment import AccountLink, Contract
 from netbank.domain.fincert import FinancialCertificate, RegistrationFlow, SignaturePurpose
+from netbank.domain.fincert import PublishedStatus as FinCertPublishedStatus
 from netbank.domain.fincert import Registration as FinCertRegistration
+from netbank.domain.fincert_devices import ConnectAttempt, DevicePolicy, DeviceToken
 from netbank.domain.identity import DocumentType
 from netbank.domain.institution import Branch, Institution, Teller
 from netbank.domain.ledger import Entry, GLAccount, Payee, Posting, Transfer
@@ -163,6 +165,7 @@ class CounterRepository(Protocol):
     def get_identity_check(self, check_id: int) -> IdentityCheck | None: ...
     def add_transaction(self, txn: CounterTransaction) -> None: ...
     def transactions_for_customer(self, customer_id: int) -> list[CounterTransaction]: ...
+    def get_transaction(self, transaction_id: int) -> CounterTransaction | None: ...
 
 
 class AuditRepository(Protocol):
@@ -172,6 +175,9 @@ class AuditRepository(Protocol):
     def entries(self, chain: str) -> Iterator[AuditEntry]: ...
     def heads(self) -> dict[str, tuple[int, str]]: ...
     def recent(self, chain: str, limit: int) -> list[AuditEntry]: ...
+    def page(self, chain: str, *, before_seq: int | None, limit: int) -> list[AuditEntry]:
+        """Newest first: up to ``limit`` entries of ``chain`` below ``before_seq`` (all when None)."""
+        ...
 
 
 class OTPRepository(Protocol):
@@ -437,9 +443,24 @@ class FinCertCA(Protocol):
         issuing: FinCertAuthority,
         root: FinCertAuthority,
         *,
-        revoked_serials: Callable[[str], bool],
+        status_of: Callable[[str], FinCertPublishedStatus],
         at: datetime,
     ) -> VerifiedSignedData: ...
+    def ensure_ocsp_signer(self, issuing: FinCertAuthority, now: datetime) -> tuple[FinCertAuthority, bool]:
+        """The issuing CA's delegated OCSP signer (role ``ocsp``), created when missing
+        (True) or found (False); kept with the CA keys, not in the database."""
+        ...
+
+    def respond_ocsp(
+        self,
+        request_der: bytes,
+        issuing: FinCertAuthority,
+        status_of: Callable[[str], FinCertPublishedStatus],
+        now: datetime,
+    ) -> bytes:
+        """DER RFC 6960 response about certificates of ``issuing`` (status by hex serial)."""
+        ...
+
     def public_key_of(self, certificate_der: bytes) -> bytes:
         """The DER SubjectPublicKeyInfo a certificate certifies (renewal keeps the key)."""
         ...
@@ -459,6 +480,9 @@ class FinCertKeyStore(Protocol):
         message: bytes,
         purpose: SignaturePurpose,
     ) -> bytes: ...
+    def discard(self, key_ref: str) -> None:
+        """F8: destroy a purged person's key; a key already gone is fine."""
+        ...
 
 
 class PINDigester(Protocol):
@@ -474,6 +498,8 @@ class FinCertAdapters:
     ca: FinCertCA
     keys: FinCertKeyStore
     pins: PINDigester
+    #: F8: device connections and the purge of people who stopped using the cloud.
+    devices: DevicePolicy = field(default_factory=DevicePolicy)
 
 
 class FinCertRepository(Protocol):
@@ -496,6 +522,51 @@ class FinCertRepository(Protocol):
     def flow_by_handle(self, handle_digest: str, *, for_update: bool = False) -> RegistrationFlow | None: ...
 
 
+@dataclass(frozen=True)
+class PersonMatch:
+    """F8: the certificate holder a device connection names, and where to send the code."""
+
+    person_digest: str
+    institution_id: int
+    mobile: str
+
+
+@dataclass(frozen=True)
+class UnusedCounts:
+    """F8: what a purge would delete: people, their live certificates and active devices."""
+
+    people: int
+    certificates: int
+    devices: int
+
+
+class FinCertDeviceRepository(Protocol):
+    """F8: connection attempts, auto-connect tokens, each person's last use of the cloud
+    (``record_activity`` keeps the latest time), and what the purge deletes:
+    ``claim_unused_person`` deletes the activity row if still unused since ``cutoff`` and
+    returns its last use (None: used meanwhile, or another purge took it);
+    ``delete_person_data`` deletes the registrations of the given certificates and the
+    person's F3 flows, connection attempts and devices, returning (registrations, devices)."""
+
+    def find_person(self, name: str, birth_date: date, mobile: str) -> PersonMatch | None: ...
+    def add_attempt(self, attempt: ConnectAttempt) -> None: ...
+    def attempt_by_handle(self, handle_digest: str, *, for_update: bool = False) -> ConnectAttempt | None: ...
+    def add_device(self, device: DeviceToken) -> None: ...
+    def device(self, device_id: int, *, for_update: bool = False) -> DeviceToken | None: ...
+    def device_by_token(self, token_digest: str, *, for_update: bool = False) -> DeviceToken | None: ...
+    def active_devices(self, person_digest: str) -> builtins.list[DeviceToken]: ...
+    def record_activity(self, person_digest: str, at: datetime) -> None: ...
+    def last_activity(self, person_digest: str) -> datetime | None: ...
+    def unused_people(self, cutoff: datetime) -> builtins.list[str]: ...
+    def count_unused(self, cutoff: datetime) -> UnusedCounts: ...
+    def claim_unused_person(self, person_digest: str, cutoff: datetime) -> datetime | None: ...
+    def certificates_of(
+        self, person_digest: str, *, for_update: bool = False
+    ) -> builtins.list[FinancialCertificate]: ...
+    def delete_person_data(self, person_digest: str, certificate_ids: Sequence[int]) -> tuple[int, int]: ...
+    def delete_expired_attempts(self, before: datetime) -> int: ...
+
+
 class UnitOfWork(Protocol):
     institutions: InstitutionRepository
     tellers: TellerRepository
@@ -511,6 +582,7 @@ class UnitOfWork(Protocol):
     ledger: LedgerRepository
     pki: PKIRepository
     fincert: FinCertRepository
+    fincert_devices: FinCertDeviceRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -92,16 +92,24 @@ def retire_totp(uow: UnitOfWork, contract_id: int) -> None:
 
 
 def _rate_limit(deps: Deps, policy: Policy, factor: str, customer_id: int, client: str | None) -> None:
-    """Count one verification attempt per customer and per client address, in its own
-    transaction so that refused attempts count too."""
+    wait = count_attempt(deps, policy, factor, f"customer:{customer_id}", client)
+    if wait is not None:
+        raise RateLimited(Code.K2_RATE_LIMITED, retry_after_seconds=wait)
+
+
+def count_attempt(deps: Deps, policy: Policy, scope: str, subject: str, client: str | None) -> int | None:
+    """Count one attempt at ``scope`` for its subject (a customer, a person) and for the client
+    address, in its own transaction so that refused attempts count too. Past the policy's
+    limits in the window: the seconds to wait (the caller refuses), else None."""
     now = deps.clock.now()
     limits = policy.rate_limit
     with deps.uow() as uow:
-        per_customer = uow.rate_limits.hit(f"{factor}:customer:{customer_id}", now, limits.window_seconds)
-        per_address = uow.rate_limits.hit(f"{factor}:address:{client or '-'}", now, limits.window_seconds)
+        per_subject = uow.rate_limits.hit(f"{scope}:{subject}", now, limits.window_seconds)
+        per_address = uow.rate_limits.hit(f"{scope}:address:{client or '-'}", now, limits.window_seconds)
         uow.commit()
-    if per_customer > limits.per_customer or per_address > limits.per_address:
-        raise RateLimited(Code.K2_RATE_LIMITED, retry_after_seconds=limits.window_seconds)
+    if per_subject > limits.per_customer or per_address > limits.per_address:
+        return limits.window_seconds
+    return None
 
 
 def elevate(

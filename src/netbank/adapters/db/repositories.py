@@ -239,6 +239,9 @@ class SqlCounter(_Repo):
         )
         return list(self.s.scalars(stmt))
 
+    def get_transaction(self, transaction_id: int) -> CounterTransaction | None:
+        return self.s.get(CounterTransaction, transaction_id)
+
 
 _NEXT_AUDIT_SEQ = (
     update(audit_heads)
@@ -303,6 +306,13 @@ class SqlAudit(_Repo):
             .order_by(t.audit_entries.c.chain_seq.desc())
             .limit(limit)
         )
+        return list(self.s.scalars(stmt))
+
+    def page(self, chain: str, *, before_seq: int | None, limit: int) -> list[AuditEntry]:
+        stmt = select(AuditEntry).filter_by(chain=chain)
+        if before_seq is not None:
+            stmt = stmt.where(t.audit_entries.c.chain_seq < before_seq)
+        stmt = stmt.order_by(t.audit_entries.c.chain_seq.desc()).limit(limit)
         return list(self.s.scalars(stmt))
 
 

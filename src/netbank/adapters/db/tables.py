@@ -46,6 +46,7 @@ from netbank.domain.fincert import FinancialCertificate, FlowStep, RegistrationF
 from netbank.domain.fincert import Registration as FinCertRegistration
 from netbank.domain.fincert import RegistrationStatus as FinCertRegistrationStatus
 from netbank.domain.fincert import RevocationReason as FinCertRevocationReason
+from netbank.domain.fincert_devices import ConnectAttempt, ConnectStatus, DeviceToken
 from netbank.domain.identity import DocumentType
 from netbank.domain.institution import Branch, Institution, InstitutionKind, StaffRole, Teller
 from netbank.domain.ledger import (
@@ -695,6 +696,48 @@ fincert_flows = Table(
     _fk("certificate_id", "fincert_certificates.id", nullable=True),
 )
 
+# F8: each person's last use of the cloud (connect, auto-connect, a PIN that checked out, an
+# issue or a registration); the purge deletes whoever stayed away for 12 months.
+fincert_people = Table(
+    "fincert_people",
+    metadata,
+    Column("person_digest", String(64), primary_key=True),
+    Column("last_active_at", UTCDateTime, nullable=False, index=True),
+)
+
+# F8: device connections in progress: a handle, the keyed digest of the code sent by SMS / ARS.
+# person_digest is NULL when the name, phone and birth date matched no certificate holder.
+fincert_connect_attempts = Table(
+    "fincert_connect_attempts",
+    metadata,
+    _pk(),
+    Column("handle_digest", String(64), nullable=False, unique=True),
+    Column("channel", StrEnumType(ChallengeChannel, 16), nullable=False),
+    Column("person_digest", String(64), nullable=True, index=True),
+    Column("code_digest", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+    Column("max_attempts", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("status", StrEnumType(ConnectStatus, 16), nullable=False),
+    Column("connected_at", UTCDateTime, nullable=True),
+    CheckConstraint("attempts >= 0 AND attempts <= max_attempts", name="attempts_bounded"),
+    CheckConstraint("status IN ('pending', 'connected', 'locked')", name="status_known"),
+)
+
+# F8: auto-connect tokens of devices (only their SHA-256); revoked_at set = cleared.
+fincert_devices = Table(
+    "fincert_devices",
+    metadata,
+    _pk(),
+    Column("person_digest", String(64), nullable=False, index=True),
+    Column("label", String(64), nullable=False),
+    Column("token_digest", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
 # K1: wrong UKEY PINs at the counter, counted by netbank (SoftHSM and some UKEYs never lock).
 ukey_pin_failures = Table(
     "ukey_pin_failures",
@@ -741,4 +784,6 @@ def map_domain() -> None:
     m(FinancialCertificate, fincert_certificates)
     m(FinCertRegistration, fincert_registrations)
     m(RegistrationFlow, fincert_flows)
+    m(ConnectAttempt, fincert_connect_attempts)
+    m(DeviceToken, fincert_devices)
     _MAPPED = True

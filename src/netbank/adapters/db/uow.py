@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from netbank.adapters.db import repositories as r
+from netbank.adapters.db.fincert_device_repository import SqlFinCertDevices
 from netbank.adapters.db.fincert_repository import SqlFinCert
 from netbank.adapters.db.pki_repository import SqlPKI
 from netbank.adapters.db.tables import map_domain
@@ -35,6 +36,7 @@ class SqlUnitOfWork:
     ledger: ports.LedgerRepository
     pki: ports.PKIRepository
     fincert: ports.FinCertRepository
+    fincert_devices: ports.FinCertDeviceRepository
 
     def __init__(
         self,
@@ -73,6 +75,7 @@ class SqlUnitOfWork:
         self.ledger = r.SqlLedger(s)
         self.pki = SqlPKI(s)
         self.fincert = SqlFinCert(s)
+        self.fincert_devices = SqlFinCertDevices(s)
         return self
 
     def __exit__(

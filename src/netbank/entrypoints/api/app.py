@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 import netbank
 from netbank.bootstrap import App, bootstrap, make_sender, retry_policy
 from netbank.entrypoints.api import errors
-from netbank.entrypoints.api.routers import customer, fincert, pki, public, teller
+from netbank.entrypoints.api.routers import customer, fincert, fincert_devices, pki, public, teller
 from netbank.entrypoints.web import pages
 from netbank.services.outbox import run_dispatcher
 
@@ -46,6 +46,7 @@ def create_app(app_state: App | None = None) -> FastAPI:
     api.include_router(pki.teller_router)
     api.include_router(pki.customer_router)
     api.include_router(fincert.router)
+    api.include_router(fincert_devices.router)
     api.include_router(pages.router)
     api.mount("/static/docs", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
     api.mount("/static", StaticFiles(directory=pages.STATIC), name="static")

@@ -7,21 +7,26 @@
   institution, four steps with server-side state between them, addressed by the handle the
   first step returns.
 * ``/api/v1/fincert/ca``: the service CA certificates institutions trust (PEM).
+* ``POST /api/v1/fincert/ocsp`` (body: DER request) and ``GET /api/v1/fincert/ocsp/{b64}``:
+  the service's RFC 6960 OCSP responder, public, ``application/ocsp-response``; the URL is in
+  the Authority Information Access of every certificate the service issues.
 """
 
 from __future__ import annotations
 
 import base64
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from netbank.adapters import pki as x509_pki
 from netbank.domain.fincert import SignaturePurpose
 from netbank.domain.otp import ChallengeChannel
 from netbank.entrypoints.api import schemas as s
-from netbank.entrypoints.api.deps import CustomerDep, DepsDep
+from netbank.entrypoints.api.deps import ClientDep, CustomerDep, DepsDep
 from netbank.entrypoints.api.routers.public import REFUSALS
 from netbank.services import fincert
 from netbank.services.fincert import CertificateView, FlowView
@@ -261,6 +266,38 @@ def verify(body: VerifyIn, deps: DepsDep) -> VerifiedOut:
     )
 
 
+_MAX_OCSP_REQUEST = 64 * 1024
+_OCSP_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {"content": {x509_pki.OCSP_RESPONSE_CONTENT_TYPE: {}}, "description": "OCSP"}
+}
+
+
+def _ocsp(body: bytes) -> Response:
+    return Response(body, media_type=x509_pki.OCSP_RESPONSE_CONTENT_TYPE)
+
+
+@router.post("/fincert/ocsp", response_class=Response, responses=_OCSP_ANSWER)
+async def ocsp_post(request: Request, deps: DepsDep) -> Response:
+    """F4/F5: the status of a financial certificate, RFC 6960 over POST (body: DER
+    ``OCSPRequest``); good, revoked (with time and reason; suspended is certificateHold) or
+    unknown, signed by the service's delegated OCSP signer."""
+    body = await request.body()
+    if len(body) > _MAX_OCSP_REQUEST:
+        body = b""  # answered malformedRequest
+    # The HSM signature and the database look-up block: off the event loop, as sync routes run.
+    return _ocsp(await run_in_threadpool(fincert.ocsp_response, deps, body))
+
+
+@router.get("/fincert/ocsp/{encoded:path}", response_class=Response, responses=_OCSP_ANSWER)
+def ocsp_get(encoded: str, deps: DepsDep) -> Response:
+    """F4/F5: the same over GET (RFC 6960 Appendix A.1: URL-encoded base64 of the request)."""
+    try:
+        request_der = x509_pki.decode_ocsp_get_request(encoded)
+    except ValueError:
+        return _ocsp(x509_pki.ocsp_error_response(x509_pki.OCSPResponseStatus.MALFORMED_REQUEST))
+    return _ocsp(fincert.ocsp_response(deps, request_der))
+
+
 @router.get("/fincert/ca", response_model=dict[str, str])
 def ca(deps: DepsDep) -> dict[str, str]:
     root, issuing = fincert.service_ca_certificates(deps)
@@ -271,15 +308,17 @@ _FLOW = "/institutions/{institution}/fincert/registrations"
 
 
 @router.post(_FLOW, response_model=FlowOut, status_code=201)
-def start(institution: s.InstitutionCode, body: StartIn, deps: DepsDep) -> FlowOut:
+def start(institution: s.InstitutionCode, body: StartIn, deps: DepsDep, client: ClientDep) -> FlowOut:
     """F3 step 1: name and resident registration number."""
-    return _flow(fincert.start_registration(deps, institution, body.name, body.resident_number))
+    return _flow(fincert.start_registration(deps, institution, body.name, body.resident_number, client))
 
 
 @router.post(_FLOW + "/{handle}/challenge", response_model=FlowOut)
-def send_code(institution: s.InstitutionCode, handle: Handle, body: CodeSendIn, deps: DepsDep) -> FlowOut:
+def send_code(
+    institution: s.InstitutionCode, handle: Handle, body: CodeSendIn, deps: DepsDep, client: ClientDep
+) -> FlowOut:
     """F3 step 2: SMS, ARS or a one-time code, the customer's choice."""
-    return _flow(fincert.send_registration_code(deps, institution, handle, body.channel))
+    return _flow(fincert.send_registration_code(deps, institution, handle, body.channel, client))
 
 
 @router.post(_FLOW + "/{handle}/challenge/verify", response_model=FlowOut)

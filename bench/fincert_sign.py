@@ -1,0 +1,400 @@
+"""Sign-with-PIN throughput of the cloud financial certificate (F5, F7) through the HTTP API,
+against the bare cost of what it must do.
+
+Run: ``.venv/bin/python bench/fincert_sign.py`` (about a minute) or ``--quick`` for a smoke run.
+
+Setup (not timed): two SoftHSM2 tokens in a temp dir, as in production (the service CA's and
+the key store's, on which each customer's RSA-2048 key is generated and used), a SQLite
+database with the Korean demo institutions (``netbank.demo.load_korean``), the service CA made
+by ``services.fincert.init_service_ca``, and a ``netbank serve`` (uvicorn, one worker).
+홍길동 signs in at KB over HTTP, raises the session with an SMS code and is issued a financial
+certificate with a PIN.
+
+Measured in alternating rounds (medians over rounds):
+
+* **bare**: one PIN check (the same ``HMACPINDigester``: HMAC-SHA256 and a constant-time
+  compare) plus one RSA-2048 signature (PKCS#1 v1.5, SHA-256) by the customer's key on the
+  token — what signing with a PIN costs at the least;
+* **keystore**: the same PIN check plus the key store's ``sign_cms`` (the CMS SignedData built
+  around the token's signature): the service's signing path without database and HTTP;
+* **service**: ``services.fincert.sign_message`` in-process: the certificate locked for update,
+  registration and usability checks, the PIN check and lock-out counter, the signature from the
+  key store, the audit entry, the commit;
+* **http**: ``POST /api/v1/me/fincert/sign`` on the real server from ``HTTP_CLIENTS`` httpx
+  client threads in this process (they share the two cores with the server: a floor).
+
+Printed: signatures per second of each, p50 / p99 latency, each as a ratio to bare, and last
+``ratio=X.XX``: http / bare (target >= 0.50).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import re
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from netbank.adapters import hsm
+from netbank.adapters.db.migrate import upgrade
+from netbank.adapters.fincert import HMACPINDigester, signed_content
+from netbank.adapters.fincert_keys import PKCS11KeyStore
+from netbank.adapters.notify import FileSender
+from netbank.bootstrap import bootstrap
+from netbank.config import Settings
+from netbank.demo import KOREAN, LOGIN_PASSWORD, load_korean
+from netbank.domain.fincert import SignaturePurpose
+from netbank.services import auth, fincert, institutions
+from netbank.services.common import CustomerActor
+from netbank.services.outbox import dispatch_once
+from netbank.services.ports import Deps
+
+REPO = Path(__file__).resolve().parents[1]
+TOKEN_LABEL = "bench-fincert"  # noqa: S105 - a token label
+KEYS_TOKEN_LABEL = "bench-fincert-keys"  # noqa: S105 - a token label
+TOKEN_PIN = "123456"  # noqa: S105 - a throwaway SoftHSM2 token
+INSTITUTION = "kb"
+CARD = f"{KOREAN[INSTITUTION][0]}000000001"
+CERTIFICATE_PIN = "480135"
+HTTP_CLIENTS = 4
+MESSAGE = b"transfer 50000 KRW to 1002000000002"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    signatures: int  # per measurement and round
+    rounds: int
+
+
+FULL = Sizes(signatures=1000, rounds=7)
+QUICK = Sizes(signatures=30, rounds=1)
+
+
+@dataclass
+class Figure:
+    per_second: list[float]
+    latencies: list[float]
+
+    @property
+    def throughput(self) -> float:
+        return statistics.median(self.per_second)
+
+    def quantile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    def relative_to(self, other: Figure) -> float:
+        """Median over rounds of this figure's throughput over ``other``'s in the same round."""
+        return statistics.median(a / b for a, b in zip(self.per_second, other.per_second, strict=True))
+
+
+# --- the world ---------------------------------------------------------------------------------
+
+
+def _new_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def init_token(directory: Path) -> Path:
+    """SoftHSM2 tokens for the service CA and for the customers' keys, as in production, loaded
+    into this process; returns the config."""
+    tokens = directory / "tokens"
+    tokens.mkdir()
+    conf = directory / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    for label in (TOKEN_LABEL, KEYS_TOKEN_LABEL):
+        subprocess.run(
+            [
+                "softhsm2-util",
+                "--init-token",
+                "--free",
+                "--label",
+                label,
+                "--pin",
+                TOKEN_PIN,
+                "--so-pin",
+                "12345678",
+            ],
+            env={**os.environ, "SOFTHSM2_CONF": str(conf)},
+            check=True,
+            capture_output=True,
+        )
+    hsm.load_module(hsm.DEFAULT_MODULE_PATH, softhsm2_conf=conf)
+    return conf
+
+
+def make_settings(database_url: str, data_dir: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        policy_dir=REPO / "policies",
+        identity_seal_key=_new_key(),
+        identity_lookup_key=_new_key(),
+        secrets_key=_new_key(),
+        outbox_in_process=False,
+        fincert_token_label=TOKEN_LABEL,
+        fincert_token_pin=TOKEN_PIN,
+        fincert_key_token_label=KEYS_TOKEN_LABEL,
+        fincert_key_token_pin=TOKEN_PIN,
+    )
+
+
+@contextmanager
+def server(settings: Settings, softhsm_conf: Path, log: Path) -> Iterator[str]:
+    """``netbank serve`` with the same keys and token as this process (one worker)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETBANK_")}
+    env.update(
+        {
+            "NETBANK_DATABASE_URL": settings.resolved_database_url,
+            "NETBANK_DATA_DIR": str(settings.data_dir),
+            "NETBANK_POLICY_DIR": str(settings.policy_dir),
+            "NETBANK_IDENTITY_SEAL_KEY": settings.identity_seal_key or "",
+            "NETBANK_IDENTITY_LOOKUP_KEY": settings.identity_lookup_key or "",
+            "NETBANK_SECRETS_KEY": settings.secrets_key or "",
+            "NETBANK_OUTBOX_IN_PROCESS": "false",
+            "NETBANK_LOG_LEVEL": "WARNING",
+            "NETBANK_FINCERT_TOKEN_LABEL": TOKEN_LABEL,
+            "NETBANK_FINCERT_TOKEN_PIN": TOKEN_PIN,
+            "NETBANK_FINCERT_KEY_TOKEN_LABEL": KEYS_TOKEN_LABEL,
+            "NETBANK_FINCERT_KEY_TOKEN_PIN": TOKEN_PIN,
+            "SOFTHSM2_CONF": str(softhsm_conf),
+        }
+    )
+    with httpx.Client() as probe:
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "netbank.entrypoints.cli", "serve", "--port", str(port)],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            try:
+                deadline = time.monotonic() + 30
+                while True:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"server did not start: {log.read_text(errors='replace')}")
+                    try:
+                        if probe.get(f"{url}/healthz", timeout=1).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        time.sleep(0.1)
+                yield url
+            finally:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=20)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def sms_code(deps: Deps, outbox: Path) -> str:
+    """The last six-digit code the outbox delivered (the file sender of development)."""
+    dispatch_once(deps, FileSender(outbox))
+    for line in reversed(outbox.read_text(encoding="utf-8").splitlines()):
+        match = re.search(r"\b(\d{6})\b", json.loads(line)["text"])
+        if match:
+            return match.group(1)
+    raise RuntimeError("no code delivered")
+
+
+def issue_over_http(deps: Deps, url: str, outbox: Path) -> str:
+    """홍길동 signs in at KB, raises the session with an SMS code and is issued his financial
+    certificate (F2/F5); returns the session token."""
+    with httpx.Client(base_url=url, timeout=60) as http:
+        r = http.post(
+            f"/api/v1/institutions/{INSTITUTION}/login", json={"login_id": CARD, "password": LOGIN_PASSWORD}
+        )
+        r.raise_for_status()
+        token = str(r.json()["token"])
+        headers = {"Authorization": f"Bearer {token}"}
+        r = http.post("/api/v1/me/challenges", headers=headers, json={"channel": "sms"})
+        r.raise_for_status()
+        r = http.post(
+            f"/api/v1/me/challenges/{r.json()['id']}/verify",
+            headers=headers,
+            json={"code": sms_code(deps, outbox)},
+        )
+        r.raise_for_status()
+        r = http.post("/api/v1/me/fincert", headers=headers, json={"pin": CERTIFICATE_PIN})
+        if r.status_code != 201:
+            raise RuntimeError(f"issue refused: {r.text}")
+    return token
+
+
+# --- the three ways to sign ----------------------------------------------------------------------
+
+
+def signers(settings: Settings, deps: Deps) -> dict[str, Callable[[], None]]:
+    """``bare``: PIN check + one RSA-2048 signature (PKCS#1 v1.5, SHA-256) by the customer's key
+    on the token, the key's handle found beforehand; ``keystore``: PIN check + the key store's
+    ``sign_cms`` (the CMS SignedData around a signature on the token), the service's signing
+    path without database and HTTP."""
+    _, pin_key = settings.fincert_keys()
+    with deps.uow(readonly=True) as uow:
+        row = uow.fincert.live_certificate_of(uow.customers.document_of(_hong(deps)).number_digest)
+        if row is None:
+            raise RuntimeError("no certificate")
+        key_ref, pin_digest, der = row.key_ref, row.pin_digest, row.der
+    store = deps.fincert.keys if deps.fincert else None
+    if not isinstance(store, PKCS11KeyStore):
+        raise RuntimeError("the benchmark measures the key store on the token")
+    token_key = store.token_key(key_ref)
+    digester = HMACPINDigester(pin_key)
+    content = signed_content(MESSAGE, SignaturePurpose.TRANSFER)
+
+    def bare() -> None:
+        if not digester.matches(pin_digest, key_ref, CERTIFICATE_PIN):
+            raise RuntimeError("PIN mismatch")
+        token_key.sign(content)
+
+    def keystore() -> None:
+        if not digester.matches(pin_digest, key_ref, CERTIFICATE_PIN):
+            raise RuntimeError("PIN mismatch")
+        store.sign_cms(key_ref, None, der, message=MESSAGE, purpose=SignaturePurpose.TRANSFER)
+
+    return {"bare": bare, "keystore": keystore}
+
+
+def _hong(deps: Deps) -> int:
+    with deps.uow(readonly=True) as uow:
+        institution = uow.institutions.get_by_code(INSTITUTION)
+        if institution is None or institution.id is None:
+            raise RuntimeError("no KB")
+        customer = uow.customers.get_by_number(institution.id, "K0001")
+        if customer is None or customer.id is None:
+            raise RuntimeError("no 홍길동")
+        return customer.id
+
+
+def service_signer(deps: Deps, actor: CustomerActor) -> Callable[[], None]:
+    def sign() -> None:
+        fincert.sign_message(deps, actor, CERTIFICATE_PIN, MESSAGE, SignaturePurpose.TRANSFER)
+
+    return sign
+
+
+def run_sequential(sign: Callable[[], None], count: int) -> tuple[float, list[float]]:
+    latencies = []
+    started = time.perf_counter()
+    for _ in range(count):
+        t0 = time.perf_counter()
+        sign()
+        latencies.append(time.perf_counter() - t0)
+    return count / (time.perf_counter() - started), latencies
+
+
+def run_http(url: str, token: str, count: int) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    per_client = max(1, count // HTTP_CLIENTS)
+    barrier = threading.Barrier(HTTP_CLIENTS + 1)
+    body = {
+        "pin": CERTIFICATE_PIN,
+        "purpose": SignaturePurpose.TRANSFER.value,
+        "message_base64": base64.b64encode(MESSAGE).decode(),
+    }
+
+    def client() -> None:
+        mine: list[float] = []
+        with httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {token}"}) as http:
+            barrier.wait()
+            for _ in range(per_client):
+                t0 = time.perf_counter()
+                r = http.post("/api/v1/me/fincert/sign", json=body)
+                mine.append(time.perf_counter() - t0)
+                if r.status_code != 200:
+                    with lock:
+                        failures.append(f"{r.status_code} {r.text[:200]}")
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(HTTP_CLIENTS)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise RuntimeError(f"{len(failures)} signatures refused, e.g. {failures[0]}")
+    return per_client * HTTP_CLIENTS / elapsed, latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    args = parser.parse_args()
+    sizes = QUICK if args.quick else FULL
+    with tempfile.TemporaryDirectory(prefix="netbank-bench-") as tmp:
+        workdir = Path(tmp)
+        softhsm_conf = init_token(workdir)
+        database_url = f"sqlite:///{workdir / 'netbank.sqlite3'}"
+        upgrade(database_url)
+        settings = make_settings(database_url, workdir)
+        state = bootstrap(settings)
+        try:
+            deps = state.deps
+            institutions.sync_institutions(deps)
+            load_korean(deps, INSTITUTION, deps.today_in("Asia/Seoul"))
+            fincert.init_service_ca(deps)
+            with server(settings, softhsm_conf, workdir / "server.log") as url:
+                token = issue_over_http(deps, url, workdir / "outbox.log")
+                actor = auth.authenticate_customer(deps, token)
+                ways = {**signers(settings, deps), "service": service_signer(deps, actor)}
+                for sign in ways.values():
+                    sign()  # warm up: first use opens keys, caches and connections
+                run_http(url, token, HTTP_CLIENTS)
+                figures = {name: Figure([], []) for name in (*ways, "http")}
+                for n in range(sizes.rounds):
+                    print(f"round {n + 1} of {sizes.rounds}", flush=True)
+                    for name, sign in ways.items():
+                        rate, latencies = run_sequential(sign, sizes.signatures)
+                        figures[name].per_second.append(rate)
+                        figures[name].latencies.extend(latencies)
+                    rate, latencies = run_http(url, token, sizes.signatures)
+                    figures["http"].per_second.append(rate)
+                    figures["http"].latencies.extend(latencies)
+        finally:
+            state.close()
+    bare = figures["bare"]
+    print(
+        f"PIN check + CMS SignedData (RSA-2048, SHA-256), {sizes.signatures} signatures x "
+        f"{sizes.rounds} rounds, http from {HTTP_CLIENTS} clients"
+    )
+    for name, figure in figures.items():
+        print(
+            f"  {name:8} {figure.throughput:8.0f}/s  p50 {figure.quantile(0.5):6.2f} ms  "
+            f"p99 {figure.quantile(0.99):6.2f} ms  ratio to bare {figure.relative_to(bare):.2f}"
+            f"  (rounds: {' '.join(f'{x:.0f}' for x in figure.per_second)})",
+            flush=True,
+        )
+    print("http / bare (target >= 0.50)")
+    print(f"ratio={figures['http'].relative_to(bare):.2f}")
+
+
+if __name__ == "__main__":
+    main()
