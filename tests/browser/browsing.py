@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page
 
@@ -37,6 +40,30 @@ class Server:
     def totp(self, institution: str, customer_number: str) -> str:
         """The demo customer's current code, as ``netbank otp code`` prints it."""
         return cli(self.env, "otp", "code", institution, customer_number).stdout.strip()
+
+    @property
+    def outbox_file(self) -> Path:
+        return Path(self.env["NETBANK_DATA_DIR"]) / "outbox.log"
+
+    def delivered(self) -> list[dict[str, str]]:
+        """The messages the server's dispatcher has delivered so far (development file sender:
+        what the phone would show, recipient masked)."""
+        if not self.outbox_file.exists():
+            return []
+        lines = self.outbox_file.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def next_code(self, seen: int, timeout: float = 15.0) -> tuple[dict[str, str], str]:
+        """The one-time code of the first message delivered after the first ``seen`` ones
+        (the dispatcher runs inside the server, about once a second)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.delivered()[seen:]:
+                found = re.search(r"\b(\d{6})\b", message["text"])
+                if found:
+                    return message, found.group(1)
+            time.sleep(0.2)
+        raise AssertionError(f"no code delivered after message {seen}")
 
 
 @dataclass

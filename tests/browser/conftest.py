@@ -16,14 +16,32 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Playwri
 
 from tests.browser.browsing import AXE, CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, Browsing, Server
 from tests.e2e.serverproc import ServerProcess, cli, netbank_env
+from tests.softhsm import FINCERT_KEYS_TOKEN, FINCERT_TOKEN, USER_PIN, SoftHSM, write_softhsm_conf
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data = tmp_path_factory.mktemp("browser-server")
-    env = netbank_env(f"sqlite:///{data / 'netbank.sqlite3'}", data)
+    # The cloud financial certificate service runs for real: its CA keys and the customers'
+    # keys on SoftHSM2 tokens of the server's own (the test process never loads the module).
+    tokens = SoftHSM(directory=data / "softhsm", conf=write_softhsm_conf(data / "softhsm"))
+    for label in (FINCERT_TOKEN, FINCERT_KEYS_TOKEN):
+        tokens.init_token(label)
+    env = netbank_env(
+        f"sqlite:///{data / 'netbank.sqlite3'}",
+        data,
+        SOFTHSM2_CONF=str(tokens.conf),
+        NETBANK_FINCERT_TOKEN_LABEL=FINCERT_TOKEN,
+        NETBANK_FINCERT_TOKEN_PIN=USER_PIN,
+        NETBANK_FINCERT_KEY_TOKEN_LABEL=FINCERT_KEYS_TOKEN,
+        NETBANK_FINCERT_KEY_TOKEN_PIN=USER_PIN,
+        # As `make run`: the server delivers one-time codes itself, with the development file
+        # sender, to <data>/outbox.log (``Server.last_code`` reads them from there).
+        NETBANK_OUTBOX_IN_PROCESS="true",
+    )
     cli(env, "migrate")
     cli(env, "load-demo")
+    cli(env, "fincert", "init-ca")
     process = ServerProcess(env, data / "server.log").wait_ready()
     try:
         yield Server(process.url, env)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netbank.demo import LOGIN_PASSWORD, STAFF_PASSWORD
-from tests.browser.browsing import Browsing
+from tests.browser.browsing import Browsing, Server
 
 #: edb 100002 李明, OTP version: 0011 is the registration card, 0012 a sub-card linked at the
 #: counter, 0013 linked online and still waiting for 819102 (E10).
@@ -35,3 +35,25 @@ def sign_in_teller(b: Browsing, institution: str = "edb", teller: str = "T001") 
     with b.page.expect_navigation():
         b.page.click("form[action='/teller/sign-in'] button[type=submit]")
     assert b.page.url.endswith("/teller"), b.page.url
+
+
+def submit(b: Browsing, form: str) -> None:
+    """Click ``form``'s submit button and wait for the page it answers with."""
+    with b.page.expect_navigation():
+        b.page.click(f"{form} button[type=submit]")
+
+
+def step_up_with_a_code(b: Browsing, server: Server, channel: str) -> None:
+    """On the step-up page (K2): a code by ``channel`` (sms, ars, one_time_code) through the
+    outbox, read from what the server delivered to the phone (never from the page), typed in."""
+    assert b.message_of(".refusal .code code") == "K2_STEP_UP_REQUIRED"
+    b.check("step-up")
+    b.page.check(f"#channel-{channel}")
+    seen = len(server.delivered())
+    submit(b, "#challenge-form")
+    b.check("step-up-code-sent")
+    message, code = server.next_code(seen)
+    assert message["kind"] == {"sms": "sms", "ars": "voice", "one_time_code": "app"}[channel]
+    assert code not in b.page.content()
+    b.page.fill("#challenge_code", code)
+    submit(b, "#challenge-verify-form")

@@ -12,9 +12,11 @@ import pytest
 
 from netbank.adapters.i18n import SUPPORTED, catalogs
 from netbank.domain.account import AccountKind
-from netbank.domain.enrolment import Version
+from netbank.domain.enrolment import LinkOrigin, Version
+from netbank.domain.fincert import CertificateStatus
 from netbank.domain.identity import DocumentType
-from netbank.domain.ledger import PostingKind
+from netbank.domain.ledger import PayeeCategory, PostingKind
+from netbank.domain.otp import ChallengeChannel
 from netbank.domain.session import AuthLevel
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "netbank" / "entrypoints" / "web"
@@ -27,6 +29,10 @@ FAMILIES: dict[str, type[Enum]] = {
     "web.posting_kind.": PostingKind,
     "web.document_type.": DocumentType,
     "web.level.": AuthLevel,
+    "web.channel.": ChallengeChannel,
+    "web.cert_status.": CertificateStatus,
+    "web.payee_category.": PayeeCategory,
+    "web.link_origin.": LinkOrigin,
 }
 
 

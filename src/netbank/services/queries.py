@@ -7,10 +7,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from netbank.domain.account import Account
+from netbank.domain.counter import IdentityCheck
 from netbank.domain.customer import Customer, mask_phone
 from netbank.domain.enrolment import AccountLink, Contract
-from netbank.domain.errors import Code, NotFound
-from netbank.services.common import CustomerActor, TellerActor, customer_by_number, id_of
+from netbank.domain.errors import Code, NotFound, RuleViolation
+from netbank.services.common import (
+    CustomerActor,
+    TellerActor,
+    customer_by_number,
+    id_of,
+    usable_identity_check,
+)
 from netbank.services.ports import Deps, UnitOfWork
 
 
@@ -192,3 +199,18 @@ def counter_history(deps: Deps, actor: TellerActor, customer_number: str) -> lis
             CounterLine(id_of(t), t.code.value, t.action, t.at, t.teller_id, t.branch_id, dict(t.details))
             for t in uow.counter.transactions_for_customer(id_of(customer))
         ]
+
+
+def identity_check_in_force(
+    deps: Deps, actor: TellerActor, customer_number: str, check_id: int | None
+) -> IdentityCheck | None:
+    """E12: the identity check ``check_id`` when this teller recorded it for this customer and
+    it is still usable (what the counter transactions will accept); None otherwise."""
+    if check_id is None:
+        return None
+    with deps.uow(readonly=True) as uow:
+        customer = customer_by_number(uow, actor.institution_id, customer_number)
+        try:
+            return usable_identity_check(uow, actor, customer, check_id, deps.clock.now())
+        except RuleViolation:
+            return None

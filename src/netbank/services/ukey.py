@@ -11,6 +11,7 @@ the sale / fee is recorded (a UKEY initialised later)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from netbank.domain.errors import Code, DomainError, NotFound, RuleViolation
 from netbank.domain.ledger import FeeKind
 from netbank.domain.policy import Policy
 from netbank.services import pki
-from netbank.services.common import Receipt, TellerActor, customers_account, id_of, journal
+from netbank.services.common import CustomerActor, Receipt, TellerActor, customers_account, id_of, journal
 from netbank.services.enrolment import RegistrationCounter, with_registration_account
 from netbank.services.ledger import charge_fee
 from netbank.services.ports import Deps, UKEYAccess, UnitOfWork
@@ -274,3 +275,44 @@ def revoke_certificate(
         )
         uow.commit()
         return receipt
+
+
+# --- the customer's view (read-only) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UKEYCertificateView:
+    """A UKEY certificate as its holder sees it in the certificate centre (K1): public facts
+    only; expiry is read from the dates, revocation from the database."""
+
+    serial: str
+    generation: int
+    token_serial: str
+    status: str
+    not_before: datetime
+    not_after: datetime
+    expired: bool
+    revocation_reason: str | None
+    revoked_at: datetime | None
+
+
+def my_ukey_certificates(deps: Deps, actor: CustomerActor) -> list[UKEYCertificateView]:
+    """K1: the signed-in customer's UKEY certificates, newest first (none for other versions)."""
+    now = deps.clock.now()
+    with deps.uow(readonly=True) as uow:
+        found = uow.pki.certificates_of(actor.customer_id)
+    return [
+        UKEYCertificateView(
+            serial=c.serial,
+            generation=c.generation,
+            token_serial=c.token_serial,
+            status=c.status.value,
+            not_before=c.not_before,
+            not_after=c.not_after,
+            expired=now > c.not_after,
+            revocation_reason=c.revocation_reason.value if c.revocation_reason else None,
+            revoked_at=c.revoked_at,
+        )
+        for c in sorted(found, key=lambda c: c.not_before, reverse=True)
+        if c.institution_id == actor.institution_id
+    ]

@@ -1,6 +1,6 @@
 """The customer portal: sign-in (login password, or a card / passbook and its PIN), the home
 page with accounts and today's limits, the statement with its CSV export, and transfers with a
-TOTP step-up when the session's level is too low for the amount (K2, L1-L3).
+step-up (``step_up.py``) when the session's level is too low for the amount (K2, L1-L3).
 
 Each route calls the service function the matching route of ``api/routers/customer.py`` (or
 ``public.py``) calls; nothing here decides a business rule."""
@@ -20,19 +20,19 @@ from netbank.domain.errors import Code, DomainError, RuleViolation
 from netbank.domain.ledger import PostingKind, TransferKind
 from netbank.entrypoints.api import statements as st
 from netbank.entrypoints.api.deps import ClientDep, DepsDep
+from netbank.entrypoints.web import step_up
 from netbank.entrypoints.web.common import (
     SESSION_COOKIE,
     CSRFChecked,
     PageRoute,
     WebCustomer,
     end_session,
-    locale_of,
-    message_of,
     parse_amount,
     redirect,
     render,
     start_session,
 )
+from netbank.entrypoints.web.step_up import Refusal, refusal_of
 from netbank.services import auth, ledger, queries, statements, strong_auth
 from netbank.services.common import CustomerActor
 from netbank.services.ports import Deps
@@ -41,18 +41,6 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 #: Lines per statement page (the "older" link reads the next).
 PAGE_SIZE = 20
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """A refusal to show above a form: its code, rule and localized message."""
-
-    code: str
-    message: str
-
-
-def refusal_of(request: Request, exc: DomainError) -> Refusal:
-    return Refusal(exc.code.value, message_of(locale_of(request), exc))
 
 
 def institution_choices(deps: Deps) -> list[tuple[str, str]]:
@@ -259,6 +247,18 @@ class TransferForm:
     def to_account(self) -> str:
         return self.own_account if self.target == "own" else self.other_account.strip()
 
+    def fields(self) -> dict[str, str]:
+        """The form as typed, carried through a step-up."""
+        return {
+            "idempotency_key": self.idempotency_key,
+            "from_account": self.from_account,
+            "target": self.target,
+            "own_account": self.own_account,
+            "other_account": self.other_account,
+            "amount": self.amount,
+            "reference": self.reference,
+        }
+
 
 def _new_key() -> str:
     return "web-" + secrets.token_urlsafe(18)
@@ -331,16 +331,7 @@ def _book(request: Request, deps: Deps, actor: CustomerActor, form: TransferForm
             ),
         )
     except strong_auth.StepUpRequired as exc:
-        methods = exc.params.get("methods") or []
-        return render(
-            request,
-            "customer_step_up.html",
-            signed_in="customer",
-            form=form,
-            totp="totp" in methods,
-            required_level=exc.params.get("required_level"),
-            refusal=refusal_of(request, exc),
-        )
+        return step_up.step_up_required(request, deps, actor, exc, step_up.Resume("transfer", form.fields()))
     except DomainError as exc:
         # Nothing moved; the same form (and key) can be corrected and sent again.
         return _transfer_page(request, deps, actor, form, refusal=refusal_of(request, exc), status=422)
@@ -356,35 +347,22 @@ def _book(request: Request, deps: Deps, actor: CustomerActor, form: TransferForm
     )
 
 
-@router.post("/step-up/totp", response_class=HTMLResponse)
-def step_up_totp(
-    request: Request,
-    actor: WebCustomer,
-    deps: DepsDep,
-    client: ClientDep,
-    _csrf: CSRFChecked,
-    code: Annotated[str, Form(max_length=10)],
-    idempotency_key: Annotated[str, Form(min_length=8, max_length=64)],
-    from_account: Annotated[str, Form(max_length=32)] = "",
-    amount: Annotated[str, Form(max_length=24)] = "",
-    target: Annotated[str, Form(pattern="^(own|other)$")] = "own",
-    own_account: Annotated[str, Form(max_length=32)] = "",
-    other_account: Annotated[str, Form(max_length=32)] = "",
-    reference: Annotated[str, Form(max_length=140)] = "",
+def _resume_transfer(
+    request: Request, deps: Deps, actor: CustomerActor, resume: step_up.Resume
 ) -> HTMLResponse:
-    """K2: ``POST /api/v1/me/step-up/totp``; then the transfer form again, filled in, for the
+    """After a step-up: the transfer form again, filled in (same idempotency key), for the
     customer to confirm."""
-    form = TransferForm(idempotency_key, from_account, target, own_account, other_account, amount, reference)
-    try:
-        strong_auth.verify_totp(deps, actor, code.strip(), client)
-    except DomainError as exc:
-        return render(
-            request,
-            "customer_step_up.html",
-            signed_in="customer",
-            form=form,
-            totp=True,
-            required_level=None,
-            refusal=refusal_of(request, exc),
-        )
+    f = resume.fields
+    form = TransferForm(
+        idempotency_key=f.get("idempotency_key") or _new_key(),
+        from_account=f.get("from_account", ""),
+        target="other" if f.get("target") == "other" else "own",
+        own_account=f.get("own_account", ""),
+        other_account=f.get("other_account", ""),
+        amount=f.get("amount", ""),
+        reference=f.get("reference", ""),
+    )
     return _transfer_page(request, deps, actor, form, notice="web.step_up.done")
+
+
+step_up.register_resumer("transfer", _resume_transfer)

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from netbank.adapters.i18n import SUPPORTED, catalogs
 from netbank.domain.errors import Code
 from netbank.entrypoints.api.deps import DepsDep
-from netbank.entrypoints.web import customer, teller
+from netbank.entrypoints.web import certificates, counter, customer, self_service, staff, step_up, teller
 from netbank.entrypoints.web.common import (
     SECURITY_HEADERS,
     STATIC,
@@ -44,7 +44,12 @@ def choose_language(locale: str, request: Request) -> Response:
 
 
 router.include_router(customer.router)
+router.include_router(step_up.router)
+router.include_router(self_service.router)
+router.include_router(certificates.router)
 router.include_router(teller.router)
+router.include_router(counter.router)
+router.include_router(staff.router)
 
 
 def http_error_page(request: Request, status_code: int) -> Response | None:

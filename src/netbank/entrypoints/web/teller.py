@@ -1,13 +1,14 @@
 """The teller console (first part): sign-in, finding a customer of the teller's institution,
 the customer's page with the in-person identity check (E12) and their accounts, and each
-account's postings.
+account's postings. The counter transactions on that page are in ``counter.py``; staff who are
+not tellers (institution admin, auditor) go from the sign-in to their own pages (``staff.py``).
 
 The routes call what ``api/routers/teller.py`` calls; the services keep a teller inside their
 own institution (a customer or account of another one is "not found")."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, Response
@@ -16,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from netbank.domain.counter import IdentityCheck
 from netbank.domain.errors import DomainError
 from netbank.domain.identity import DocumentType
+from netbank.domain.institution import StaffRole
 from netbank.entrypoints.api.deps import ClientDep, DepsDep
 from netbank.entrypoints.web.common import (
     CSRFChecked,
@@ -25,19 +27,26 @@ from netbank.entrypoints.web.common import (
     render,
     start_session,
 )
+from netbank.entrypoints.web.counter_forms import counter_context
 from netbank.entrypoints.web.customer import (
     PAGE_SIZE,
-    Refusal,
     institution_choices,
     int_param,
-    refusal_of,
     statement_query,
 )
+from netbank.entrypoints.web.step_up import Refusal, refusal_of
 from netbank.services import auth, customers, queries, statements
 from netbank.services.common import TellerActor
 from netbank.services.ports import Deps
 
 router = APIRouter(prefix="/teller", route_class=PageRoute, include_in_schema=False)
+
+#: Where each staff role starts after signing in.
+STAFF_HOME = {
+    StaffRole.TELLER: "/teller",
+    StaffRole.ADMIN: "/teller/admin/policy",
+    StaffRole.AUDITOR: "/teller/audit",
+}
 
 
 def _sign_in_page(
@@ -67,12 +76,14 @@ def sign_in(
     teller_number: Annotated[str, Form(max_length=16)],
     password: Annotated[str, Form(max_length=128)],
 ) -> Response:
-    """Staff sign-in at the teller's home branch (``POST /api/v1/teller/login``)."""
+    """Staff sign-in at the teller's home branch (``POST /api/v1/teller/login``); a teller goes
+    to the counter, an admin to the policy, an auditor to the audit trail."""
     try:
         issued = auth.login_teller(deps, institution, teller_number.strip(), password, None, client)
+        role = auth.authenticate_teller(deps, issued.token, *StaffRole).role
     except DomainError as exc:
         return _sign_in_page(request, deps, refusal_of(request, exc), status=401)
-    response = redirect("/teller")
+    response = redirect(STAFF_HOME[role])
     start_session(response, request, issued.token)
     return response
 
@@ -97,7 +108,9 @@ def _customer_page(
     check: IdentityCheck | None = None,
     refusal: Refusal | None = None,
     status: int = 200,
+    **counter: Any,
 ) -> HTMLResponse:
+    """The customer's page; ``counter`` carries the counter forms' state (``counter.py``)."""
     view = queries.teller_customer_view(deps, actor, customer_number)
     return render(
         request,
@@ -108,12 +121,18 @@ def _customer_page(
         check=check,
         refusal=refusal,
         document_types=[d.value for d in DocumentType],
+        **{**counter_context(check.id if check else None), **counter},
     )
 
 
 @router.get("/customers/{customer_number}", response_class=HTMLResponse)
 def customer(request: Request, customer_number: str, actor: WebTeller, deps: DepsDep) -> HTMLResponse:
-    return _customer_page(request, deps, actor, customer_number[:32])
+    """``?check=`` names the identity check recorded for this customer (E12): while it is
+    usable, the page offers the counter transactions."""
+    number = customer_number[:32]
+    check_id = int_param(request, "check", None, 1, 2**62)
+    check = queries.identity_check_in_force(deps, actor, number, check_id)
+    return _customer_page(request, deps, actor, number, check=check)
 
 
 @router.post("/customers/{customer_number}/identity-check", response_class=HTMLResponse)
