@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -292,3 +293,59 @@ def test_without_the_service_the_responder_refuses_like_every_fincert_endpoint(
     with TestClient(create_app(unconfigured), raise_server_exceptions=False) as client:
         r = client.post("/api/v1/fincert/ocsp", content=b"\x30\x00")
     assert r.status_code == 422 and r.json()["error"]["code"] == "F1_SERVICE_NOT_CONFIGURED", r.text
+
+
+# --- CRLs ---------------------------------------------------------------------------------------
+
+
+def crl_named_in(api: Api, certificate: Path, directory: Path) -> bytes:
+    """Fetch the CRL at the certificate's CRL distribution point (its path, on this app)."""
+    points = (
+        x509.load_pem_x509_certificate(certificate.read_bytes())
+        .extensions.get_extension_for_class(x509.CRLDistributionPoints)
+        .value
+    )
+    url = str(points[0].full_name[0].value) if points[0].full_name else ""
+    assert url.startswith(f"{SERVICE_BASE_URL}/pki/"), url
+    r = api.client.get(urlsplit(url).path)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/pkix-crl"
+    return x509.load_der_x509_crl(r.content).public_bytes(serialization.Encoding.PEM)
+
+
+def openssl_verify_with_crls(api: Api, root: Path, issuing: Path, leaf: Path, directory: Path) -> str:
+    crls = directory / "crls.pem"
+    crls.write_bytes(crl_named_in(api, leaf, directory) + crl_named_in(api, issuing, directory))
+    done = run(
+        [
+            "openssl", "verify", "-crl_check_all", "-CAfile", str(root), "-untrusted", str(issuing),
+            "-CRLfile", str(crls), str(leaf),
+        ]
+    )  # fmt: skip
+    return f"{done.returncode}\n{done.stdout}"
+
+
+@pytest.mark.rule("F4", kind="refuse")
+def test_the_crls_the_certificates_name_let_openssl_verify_see_a_revocation(
+    real_time: SettableClock, world: Api, outbox: Outbox, tmp_path: Path
+) -> None:
+    """The CRL distribution points in the customer and issuing CA certificates answer, signed
+    by their CAs on the token; openssl verify with -crl_check_all accepts the certificate, then
+    reports it revoked once the holder revokes it."""
+    api = world
+    root, issuing = ca_files(api, tmp_path)
+    leaf = leaf_file(issue(api, outbox, "kb"), tmp_path / "leaf.pem")
+    before = openssl_verify_with_crls(api, root, issuing, leaf, tmp_path)
+    assert before.startswith("0\n") and f"{leaf}: OK" in before, before
+    assert api.post(f"{ME}/revoke", strong(api, outbox, "kb")).status_code == 204
+    after = openssl_verify_with_crls(api, root, issuing, leaf, tmp_path)
+    assert not after.startswith("0\n") and "certificate revoked" in after, after
+    crl = x509.load_der_x509_crl(api.client.get("/pki/fincert/crl").content)
+    entry = crl.get_revoked_certificate_by_serial_number(
+        x509.load_pem_x509_certificate(leaf.read_bytes()).serial_number
+    )
+    assert entry is not None
+    assert (
+        entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+        is x509.ReasonFlags.cessation_of_operation
+    )

@@ -268,6 +268,29 @@ class HSMFinCertCA:
                 self._signers[label] = signer
             return signer
 
+    def build_crl(
+        self,
+        authority: FinCertAuthority,
+        revoked: list[tuple[str, PublishedStatus]],
+        this_update: datetime,
+        next_update: datetime,
+        crl_number: int,
+    ) -> bytes:
+        """A CRL of ``authority`` (root or issuing CA) signed on the token, listing what the
+        service publishes as revoked or on hold (the same status source as the responder)."""
+        entries = []
+        for serial, status in revoked:
+            published = _published(status, this_update)
+            if isinstance(published, pki.StatusRevoked):
+                entries.append((int(serial, 16), published.revoked_at, published.reason))
+        with self._lock, token_errors():
+            ca = pki.CertificateAuthority(
+                certificate=self._certificate(authority.der),
+                key=self._key(authority.key_label),
+                endpoints=self._endpoints(),
+            )
+            return pki.build_crl(ca, entries, this_update, next_update, crl_number)
+
     def respond_ocsp(
         self,
         request_der: bytes,

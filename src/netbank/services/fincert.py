@@ -750,6 +750,40 @@ def certificate_status(uow: UnitOfWork, serial: str, now: datetime) -> fc.Publis
     return fc.published_status(uow.fincert.certificate_by_serial(serial), now)
 
 
+#: The CRL distribution point of the service's customer certificates: ``/pki/fincert/crl``
+#: (the issuing CA certificate names the root's, ``/pki/{root key label}/crl``).
+CRL_NAME = "fincert"
+CRL_VALIDITY = timedelta(days=1)
+
+
+def is_service_crl(deps: Deps, ca_name: str) -> bool:
+    """Whether ``/pki/{ca_name}/crl`` is one of the service's CRLs rather than an institution's."""
+    if deps.fincert is None or not (ca_name == CRL_NAME or ca_name.startswith("fincert-root-")):
+        return False
+    with deps.uow(readonly=True) as uow:
+        root = uow.fincert.active_authority("root")
+    return ca_name == CRL_NAME or (root is not None and ca_name == root.key_label)
+
+
+def current_crl(deps: Deps, ca_name: str) -> bytes:
+    """The service's CRLs, signed when asked: the issuing CA's lists every unexpired
+    certificate revoked, superseded or on hold, from the status source of the OCSP responder;
+    the root's lists nothing (it has issued only the issuing CA). The CRL number is the signing
+    time in microseconds: it grows with every CRL, whichever process signs it."""
+    service = _service(deps)
+    now = deps.clock.now()
+    with deps.uow(readonly=True) as uow:
+        root, issuing = _authorities(uow)
+        if ca_name == CRL_NAME:
+            authority = issuing
+            revoked = [(c.serial, fc.published_status(c, now)) for c in uow.fincert.unexpired_not_valid(now)]
+        elif ca_name == root.key_label:
+            authority, revoked = root, []
+        else:
+            raise NotFound(Code.NOT_FOUND)
+    return service.ca.build_crl(authority, revoked, now, now + CRL_VALIDITY, int(now.timestamp() * 1_000_000))
+
+
 def ocsp_response(deps: Deps, request_der: bytes) -> bytes:
     """RFC 6960 answer about certificates of the service's issuing CA, signed by its delegated
     OCSP signer; a request that does not parse is answered malformedRequest."""

@@ -451,6 +451,14 @@ class FinCertCA(Protocol):
         (True) or found (False); kept with the CA keys, not in the database."""
         ...
 
+    def build_crl(
+        self,
+        authority: FinCertAuthority,
+        revoked: list[tuple[str, FinCertPublishedStatus]],
+        this_update: datetime,
+        next_update: datetime,
+        crl_number: int,
+    ) -> bytes: ...
     def respond_ocsp(
         self,
         request_der: bytes,
@@ -510,6 +518,7 @@ class FinCertRepository(Protocol):
         self, certificate_id: int, *, for_update: bool = False
     ) -> FinancialCertificate | None: ...
     def certificate_by_serial(self, serial: str) -> FinancialCertificate | None: ...
+    def unexpired_not_valid(self, now: datetime) -> builtins.list[FinancialCertificate]: ...
     def live_certificate_of(
         self, person_digest: str, *, for_update: bool = False
     ) -> FinancialCertificate | None: ...

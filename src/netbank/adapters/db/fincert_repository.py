@@ -80,6 +80,17 @@ class SqlFinCert:
         stmt = select(FinancialCertificate).where(t.fincert_certificates.c.serial == serial)
         return self.s.scalars(stmt).first()
 
+    def unexpired_not_valid(self, now: datetime) -> list[FinancialCertificate]:
+        """Certificates revoked, superseded or suspended that have not expired yet: a CRL's
+        entries (an expired certificate may leave the CRL, RFC 5280 3.3)."""
+        c = t.fincert_certificates.c
+        stmt = (
+            select(FinancialCertificate)
+            .where(c.status != CertificateStatus.VALID, c.not_after > now)
+            .order_by(c.id)
+        )
+        return list(self.s.scalars(stmt))
+
     def live_certificate_of(
         self, person_digest: str, *, for_update: bool = False
     ) -> FinancialCertificate | None:

@@ -29,7 +29,7 @@ from netbank.domain.errors import Code, RuleViolation
 from netbank.entrypoints.api import schemas as s
 from netbank.entrypoints.api.deps import CustomerDep, DepsDep, TellerDep
 from netbank.entrypoints.api.routers.public import REFUSALS
-from netbank.services import pki, ukey
+from netbank.services import fincert, pki, ukey
 from netbank.services.ports import UKEYAccess
 
 CAName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,40}$")]
@@ -60,9 +60,11 @@ def _b64(value: str, field: str) -> bytes:
     responses={200: {"content": {x509_pki.CRL_CONTENT_TYPE: {}}, "description": "DER CRL"}},
 )
 def crl(ca_name: CAName, deps: DepsDep) -> Response:
-    """K1: the current CRL of a CA (re-published on every revocation and when it runs out)."""
+    """K1: the current CRL of a CA (re-published on every revocation and when it runs out);
+    ``fincert`` and the service root's label: the financial certificate service's CRLs (F4)."""
+    der = fincert.current_crl(deps, ca_name) if fincert.is_service_crl(deps, ca_name) else None
     return Response(
-        pki.current_crl(deps, ca_name),
+        der or pki.current_crl(deps, ca_name),
         media_type=x509_pki.CRL_CONTENT_TYPE,
         headers={"Cache-Control": "max-age=60"},
     )
