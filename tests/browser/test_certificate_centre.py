@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+import httpx
 import pytest
 
 from netbank.adapters.i18n import catalogs
@@ -37,6 +38,23 @@ def word(locale: str, msgid: str, **params: object) -> str:
 
 def refusal_code(b: Browsing) -> str:
     return b.message_of(".refusal .code code")
+
+
+def connect_a_device(server: Server, label: str) -> str:
+    """F8 through the API, as the certificate app on a phone does it: name, mobile, birth date,
+    the SMS code, and an auto-connect token kept on the device."""
+    seen = len(server.delivered())
+    body = {"name": HONG, "mobile": HONG_MOBILE, "birth_date": "19850315", "channel": "sms"}
+    r = httpx.post(f"{server.url}/api/v1/fincert/devices/connect", json=body, timeout=30)
+    assert r.status_code == 201, r.text
+    _, code = server.next_code(seen)
+    r = httpx.post(
+        f"{server.url}/api/v1/fincert/devices/connect/{r.json()['handle']}/verify",
+        json={"code": code, "keep_connected": True, "device_label": label},
+        timeout=30,
+    )
+    assert r.status_code == 200 and r.json()["auto_connect_token"], r.text
+    return str(r.json()["auto_connect_token"])
 
 
 def issue_at_bank(b: Browsing, server: Server, locale: str, bank: str, channel: str) -> dict[str, str]:
@@ -175,7 +193,7 @@ def transfer_with_fincert_step_up(b: Browsing, locale: str) -> None:
     assert "1,000 KRW" in b.message_of("#receipt-amount")
 
 
-@pytest.mark.rule("F2", "F3", "F4", "F5", "F7", "K2", kind="allow")
+@pytest.mark.rule("F2", "F3", "F4", "F5", "F7", "F8", "K2", kind="allow")
 def test_korean_issue_at_kb_register_at_ksfc_in_four_steps_then_use_and_release(
     visitor: Visitor, server: Server
 ) -> None:
@@ -211,6 +229,20 @@ def test_korean_issue_at_kb_register_at_ksfc_in_four_steps_then_use_and_release(
     bank.goto("/certificates/manage")
     assert bank.message_of("#fincert-status") == word("ko", "web.cert_status.valid")
     assert bank.page.locator("#registrations tbody tr").count() == 1
+
+    # F8: a phone connects to the cloud and keeps an auto-connect token; the holder sees it in
+    # the management page and disconnects it there, after which the token no longer works.
+    token = connect_a_device(server, "홍길동의 휴대폰")
+    bank.goto("/certificates/manage")
+    rows = bank.page.locator("#device-rows tbody tr")
+    assert "홍길동의 휴대폰" in rows.all_inner_texts()[-1]
+    bank.check("devices")
+    submit(bank, "#device-rows tbody tr:last-child form")
+    assert bank.message_of(".notice") == word("ko", "web.cert.device_disconnected")
+    bank.check("device-disconnected")
+    assert "홍길동의 휴대폰" not in " ".join(bank.page.locator("#devices").all_inner_texts())
+    r = httpx.post(f"{server.url}/api/v1/fincert/devices/auto-connect", json={"token": token}, timeout=30)
+    assert r.status_code in (401, 404) and r.json()["error"]["code"].startswith("F8_"), r.text
 
 
 @pytest.mark.rule("F2", "F3", "F4", "F5", kind="allow")

@@ -6,6 +6,8 @@
   seed's four steps with a progress indicator), 해제 (release here), 관리 (the registrations).
 - 인증서 폐기 (revoke, at the issuing bank), 비밀번호 변경 (change the PIN), 정지/해제 (F4).
 - The UKEY certificate of the certificate version (K1), read-only.
+- 기기 연결 관리: the devices that keep an auto-connect token to the cloud (F8), each one
+  disconnected here.
 
 Every action calls the service function the matching route of ``api/routers/fincert.py`` calls.
 The F3 flow's state lives on the server (``registration_flows``); the browser keeps only the
@@ -25,6 +27,7 @@ from netbank.domain.errors import Code, DomainError, NotFound, PermissionDenied
 from netbank.domain.institution import Institution
 from netbank.domain.otp import ChallengeChannel
 from netbank.entrypoints.api.deps import ClientDep, DepsDep
+from netbank.entrypoints.api.errors import status_of
 from netbank.entrypoints.web import step_up
 from netbank.entrypoints.web.common import (
     CSRFChecked,
@@ -35,7 +38,7 @@ from netbank.entrypoints.web.common import (
     session_token,
 )
 from netbank.entrypoints.web.step_up import Refusal, refusal_of, text_of
-from netbank.services import auth, fincert, strong_auth, ukey
+from netbank.services import auth, fincert, fincert_devices, strong_auth, ukey
 from netbank.services.common import CustomerActor
 from netbank.services.fincert import CertificateView, FlowView
 from netbank.services.ports import Deps
@@ -235,6 +238,7 @@ def _manage_page(
         this_institution=actor.institution_code,
         registered_here=certificate is not None
         and any(r.institution_code == actor.institution_code for r in certificate.registrations),
+        devices=fincert_devices.my_devices(deps, actor) if deps.fincert is not None else [],
         refusal=refusal,
         notice=notice or _notice_after_step_up(request),
     )
@@ -242,8 +246,23 @@ def _manage_page(
 
 @router.get("/certificates/manage", response_class=HTMLResponse)
 def manage(request: Request, actor: WebCustomer, deps: DepsDep) -> HTMLResponse:
-    """``GET /api/v1/me/fincert``: the certificate and where it is registered."""
-    return _manage_page(request, deps, actor)
+    """``GET /api/v1/me/fincert`` and ``/me/fincert/devices``: the certificate, where it is
+    registered, and the devices connected to the cloud."""
+    notice = "web.cert.device_disconnected" if request.query_params.get("done") == "device" else None
+    return _manage_page(request, deps, actor, notice=notice)
+
+
+@router.post("/certificates/devices/{device_id}/disconnect", response_class=HTMLResponse)
+def disconnect_device(
+    request: Request, device_id: int, actor: WebCustomer, deps: DepsDep, _csrf: CSRFChecked
+) -> Response:
+    """F8: ``DELETE /api/v1/me/fincert/devices/{id}``: the device's token is cleared and its
+    connection ends."""
+    try:
+        fincert_devices.revoke_my_device(deps, actor, device_id)
+    except DomainError as exc:
+        return _manage_page(request, deps, actor, refusal=refusal_of(request, exc), status=status_of(exc))
+    return redirect("/certificates/manage?done=device")
 
 
 @router.post("/certificates/release", response_class=HTMLResponse)
