@@ -8,7 +8,7 @@ Each route calls the service function the matching route of ``api/routers/custom
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
@@ -249,18 +249,11 @@ class TransferForm:
 
     def fields(self) -> dict[str, str]:
         """The form as typed, carried through a step-up."""
-        return {
-            "idempotency_key": self.idempotency_key,
-            "from_account": self.from_account,
-            "target": self.target,
-            "own_account": self.own_account,
-            "other_account": self.other_account,
-            "amount": self.amount,
-            "reference": self.reference,
-        }
+        return asdict(self)
 
 
-def _new_key() -> str:
+def new_idempotency_key() -> str:
+    """The key a rendered payment form carries (one per form: a resubmission is a replay)."""
     return "web-" + secrets.token_urlsafe(18)
 
 
@@ -289,7 +282,7 @@ def _transfer_page(
 
 @router.get("/transfer", response_class=HTMLResponse)
 def transfer_form(request: Request, actor: WebCustomer, deps: DepsDep) -> HTMLResponse:
-    return _transfer_page(request, deps, actor, TransferForm(idempotency_key=_new_key()))
+    return _transfer_page(request, deps, actor, TransferForm(idempotency_key=new_idempotency_key()))
 
 
 @router.post("/transfer", response_class=HTMLResponse)
@@ -354,7 +347,7 @@ def _resume_transfer(
     customer to confirm."""
     f = resume.fields
     form = TransferForm(
-        idempotency_key=f.get("idempotency_key") or _new_key(),
+        idempotency_key=f.get("idempotency_key") or new_idempotency_key(),
         from_account=f.get("from_account", ""),
         target="other" if f.get("target") == "other" else "own",
         own_account=f.get("own_account", ""),

@@ -9,8 +9,7 @@ are the services' and the domain's, and their refusals are shown with their code
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -30,6 +29,7 @@ from netbank.entrypoints.web.common import (
     redirect,
     render,
 )
+from netbank.entrypoints.web.customer import new_idempotency_key
 from netbank.entrypoints.web.step_up import Refusal, refusal_of, text_of
 from netbank.services import auth, enrolment, ledger, queries, strong_auth
 from netbank.services.common import CustomerActor
@@ -61,17 +61,7 @@ class BillForm:
     amount: str = ""
 
     def fields(self) -> dict[str, str]:
-        return {
-            "idempotency_key": self.idempotency_key,
-            "from_account": self.from_account,
-            "payee_code": self.payee_code,
-            "bill_reference": self.bill_reference,
-            "amount": self.amount,
-        }
-
-
-def _new_key() -> str:
-    return "web-" + secrets.token_urlsafe(18)
+        return asdict(self)
 
 
 def _bill_page(
@@ -105,7 +95,7 @@ def _bill_page(
 
 @router.get("/bills", response_class=HTMLResponse)
 def bill_form(request: Request, actor: WebCustomer, deps: DepsDep) -> HTMLResponse:
-    return _bill_page(request, deps, actor, BillForm(idempotency_key=_new_key()))
+    return _bill_page(request, deps, actor, BillForm(idempotency_key=new_idempotency_key()))
 
 
 @router.post("/bills", response_class=HTMLResponse)
@@ -157,7 +147,7 @@ def pay_bill(
 def _resume_bill(request: Request, deps: Deps, actor: CustomerActor, resume: step_up.Resume) -> HTMLResponse:
     f = resume.fields
     form = BillForm(
-        idempotency_key=f.get("idempotency_key") or _new_key(),
+        idempotency_key=f.get("idempotency_key") or new_idempotency_key(),
         from_account=f.get("from_account", ""),
         payee_code=f.get("payee_code", ""),
         bill_reference=f.get("bill_reference", ""),
