@@ -35,10 +35,8 @@ import json
 import os
 import re
 import secrets
-import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -48,6 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from benchserver import serve
 
 from netbank.adapters import hsm
 from netbank.adapters.db.migrate import upgrade
@@ -155,58 +154,16 @@ def make_settings(database_url: str, data_dir: Path) -> Settings:
 
 @contextmanager
 def server(settings: Settings, softhsm_conf: Path, log: Path) -> Iterator[str]:
-    """``netbank serve`` with the same keys and token as this process (one worker)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NETBANK_")}
-    env.update(
-        {
-            "NETBANK_DATABASE_URL": settings.resolved_database_url,
-            "NETBANK_DATA_DIR": str(settings.data_dir),
-            "NETBANK_POLICY_DIR": str(settings.policy_dir),
-            "NETBANK_IDENTITY_SEAL_KEY": settings.identity_seal_key or "",
-            "NETBANK_IDENTITY_LOOKUP_KEY": settings.identity_lookup_key or "",
-            "NETBANK_SECRETS_KEY": settings.secrets_key or "",
-            "NETBANK_OUTBOX_IN_PROCESS": "false",
-            "NETBANK_LOG_LEVEL": "WARNING",
-            "NETBANK_FINCERT_TOKEN_LABEL": TOKEN_LABEL,
-            "NETBANK_FINCERT_TOKEN_PIN": TOKEN_PIN,
-            "NETBANK_FINCERT_KEY_TOKEN_LABEL": KEYS_TOKEN_LABEL,
-            "NETBANK_FINCERT_KEY_TOKEN_PIN": TOKEN_PIN,
-            "SOFTHSM2_CONF": str(softhsm_conf),
-        }
-    )
-    with httpx.Client() as probe:
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "netbank.entrypoints.cli", "serve", "--port", str(port)],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            try:
-                deadline = time.monotonic() + 30
-                while True:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"server did not start: {log.read_text(errors='replace')}")
-                    try:
-                        if probe.get(f"{url}/healthz", timeout=1).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        time.sleep(0.1)
-                yield url
-            finally:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=20)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """``netbank serve`` with the same keys and tokens as this process (one worker)."""
+    tokens = {
+        "NETBANK_FINCERT_TOKEN_LABEL": TOKEN_LABEL,
+        "NETBANK_FINCERT_TOKEN_PIN": TOKEN_PIN,
+        "NETBANK_FINCERT_KEY_TOKEN_LABEL": KEYS_TOKEN_LABEL,
+        "NETBANK_FINCERT_KEY_TOKEN_PIN": TOKEN_PIN,
+        "SOFTHSM2_CONF": str(softhsm_conf),
+    }
+    with serve(settings, log, tokens) as url:
+        yield url
 
 
 def sms_code(deps: Deps, outbox: Path) -> str:

@@ -37,13 +37,8 @@ from __future__ import annotations
 
 import argparse
 import base64
-import os
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -56,6 +51,7 @@ from typing import Any, NamedTuple
 
 import httpx
 import pyotp
+from benchserver import serve
 from sqlalchemy import Engine, func, insert, select, update
 
 from netbank.adapters.db import tables as t
@@ -486,51 +482,10 @@ def run_http(url: str, payers: list[Payer], first: int, count: int) -> tuple[flo
 # --- the server ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def server(settings: Settings, log: Path) -> Iterator[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NETBANK_")}
-    env.update(
-        {
-            "NETBANK_DATABASE_URL": settings.resolved_database_url,
-            "NETBANK_DATA_DIR": str(settings.data_dir),
-            "NETBANK_POLICY_DIR": str(settings.policy_dir),
-            "NETBANK_IDENTITY_SEAL_KEY": settings.identity_seal_key or "",
-            "NETBANK_IDENTITY_LOOKUP_KEY": settings.identity_lookup_key or "",
-            "NETBANK_SECRETS_KEY": settings.secrets_key or "",
-            "NETBANK_OUTBOX_IN_PROCESS": "false",
-            "NETBANK_LOG_LEVEL": "WARNING",
-        }
-    )
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "netbank.entrypoints.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start: {log.read_text(errors='replace')}")
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            yield url
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
+    with serve(settings, log) as url:
+        yield url
 
 
 # --- one history size ---------------------------------------------------------------------
