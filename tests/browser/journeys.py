@@ -57,3 +57,26 @@ def step_up_with_a_code(b: Browsing, server: Server, channel: str) -> None:
     assert code not in b.page.content()
     b.page.fill("#challenge_code", code)
     submit(b, "#challenge-verify-form")
+
+
+def kept_language(b: Browsing) -> str | None:
+    """The language the signed-in customer's record keeps (``GET /api/v1/me/preferences``, with
+    this browser's session as the bearer token)."""
+    response = b.page.request.get(f"{b.base_url}/api/v1/me/preferences", headers=_bearer_of(b))
+    assert response.status == 200, response.text()
+    value = response.json()["preferred_locale"]
+    return str(value) if value is not None else None
+
+
+def forget_language(b: Browsing) -> None:
+    """Clear the language the signed-in customer's record keeps, so that a later test signing
+    in as the same demo customer gets its browser's language again (the server is shared)."""
+    response = b.page.request.put(
+        f"{b.base_url}/api/v1/me/preferences", data={"preferred_locale": None}, headers=_bearer_of(b)
+    )
+    assert response.status == 200, response.text()
+
+
+def _bearer_of(b: Browsing) -> dict[str, str]:
+    token = next(c["value"] for c in b.context.cookies() if c["name"] == "netbank_web_session")
+    return {"Authorization": f"Bearer {token}"}

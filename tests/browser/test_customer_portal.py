@@ -14,7 +14,15 @@ from playwright.sync_api import expect
 from netbank.adapters.i18n import I18N_DIR, catalogs
 from netbank.demo import PIN
 from tests.browser.browsing import CSP, Browsing, Server
-from tests.browser.journeys import LI_MING, LI_MING_ONLINE_LINK, LI_MING_SUB_CARD, WANG_FANG, sign_in_customer
+from tests.browser.journeys import (
+    LI_MING,
+    LI_MING_ONLINE_LINK,
+    LI_MING_SUB_CARD,
+    WANG_FANG,
+    forget_language,
+    kept_language,
+    sign_in_customer,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -162,6 +170,10 @@ def test_refusals_are_shown_in_chinese_and_after_the_switch_in_korean(visitor: V
         b.page.click("nav.languages a[lang=ko]")
     assert b.page.locator("html").get_attribute("lang") == "ko"
     assert {c["name"]: c["value"] for c in b.context.cookies()}["netbank_lang"] == "ko"
+    # ... and on 李明's record (his next sign-in, in any browser, is in Korean): forgotten again
+    # here, so that later tests signing in as 李明 get their browser's language.
+    assert kept_language(b) == "ko"
+    forget_language(b)
     code_ko, message_ko = transfer("20000.00")
     assert code_ko == code
     assert message_ko.startswith(_message_start("ko", code)), message_ko

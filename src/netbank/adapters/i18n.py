@@ -20,7 +20,10 @@ from typing import Final
 from babel.core import negotiate_locale
 from babel.messages.pofile import read_po
 
-SUPPORTED: Final[tuple[str, ...]] = ("ko", "zh", "en")
+from netbank.domain.locale import SUPPORTED_LOCALES
+
+#: The domain's list: a language someone may prefer is one with a catalog here.
+SUPPORTED: Final[tuple[str, ...]] = SUPPORTED_LOCALES
 DEFAULT: Final[str] = "en"
 DOMAIN: Final[str] = "netbank"
 I18N_DIR: Final[Path] = Path(__file__).resolve().parent.parent / "i18n"

@@ -44,6 +44,9 @@ class Customer:
     mobile: str
     own_income: bool = False
     kind: CustomerKind = CustomerKind.PERSONAL
+    #: The language of their web pages after sign-in (``netbank.domain.locale``); None: the
+    #: browser's.
+    preferred_locale: str | None = None
     id: int | None = field(default=None)
 
 

@@ -31,6 +31,7 @@ class Code(StrEnum):
     SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
     TELLER_LOCKED = "TELLER_LOCKED"
     TELLER_ROLE_REQUIRED = "TELLER_ROLE_REQUIRED"
+    LOCALE_UNSUPPORTED = "LOCALE_UNSUPPORTED"
     # --- C: core banking model -------------------------------------------------------------
     C1_CUSTOMER_NUMBER_TAKEN = "C1_CUSTOMER_NUMBER_TAKEN"
     C1_IDENTITY_DOCUMENT_INVALID = "C1_IDENTITY_DOCUMENT_INVALID"
@@ -124,6 +125,8 @@ class Code(StrEnum):
     K1_LOGIN_CHALLENGE_NOT_FOUND = "K1_LOGIN_CHALLENGE_NOT_FOUND"
     K1_LOGIN_CHALLENGE_EXPIRED = "K1_LOGIN_CHALLENGE_EXPIRED"
     K1_LOGIN_CHALLENGE_USED = "K1_LOGIN_CHALLENGE_USED"
+    #: The web's step-up by UKEY: what was pasted is not the client helper's JSON answer.
+    K1_LOGIN_ANSWER_MALFORMED = "K1_LOGIN_ANSWER_MALFORMED"
     # --- K2: one-time passwords and codes; step-up ----------------------------------------
     K2_OTP_NOT_ENROLLED = "K2_OTP_NOT_ENROLLED"
     K2_OTP_WRONG = "K2_OTP_WRONG"

@@ -47,6 +47,9 @@ class Teller:
     role: StaffRole = StaffRole.TELLER
     password_failures: int = 0
     locked: bool = False
+    #: The language of their web pages after sign-in (``netbank.domain.locale``); None: the
+    #: browser's.
+    preferred_locale: str | None = None
     id: int | None = field(default=None)
 
     def ensure_not_locked(self) -> None:

@@ -35,6 +35,9 @@ class IssuedSession:
     level: AuthLevel
     expires_at: datetime
     principal: PrincipalKind
+    #: The language the customer or member of staff chose for their pages, if any: the web
+    #: front shows the pages after sign-in in it (``services/preferences.py``).
+    preferred_locale: str | None = None
 
 
 def verify_account_pin(
@@ -117,6 +120,7 @@ def login_with_card(
         session = _new_session(deps, policy, PrincipalKind.CARD, id_of(inst), AuthLevel.CARD_PIN, client)
         session.customer_id = account.customer_id
         session.account_id = id_of(account)
+        customer = uow.customers.get(account.customer_id)
         token = _issue(deps, uow, session)
         uow.audit.append(
             chain=inst.code,
@@ -128,7 +132,12 @@ def login_with_card(
         )
         uow.commit()
         return IssuedSession(
-            token, id_of(session), AuthLevel.CARD_PIN, session.expires_at, PrincipalKind.CARD
+            token,
+            id_of(session),
+            AuthLevel.CARD_PIN,
+            session.expires_at,
+            PrincipalKind.CARD,
+            customer.preferred_locale if customer else None,
         )
 
 
@@ -170,6 +179,7 @@ def login_with_password(
         session = _new_session(deps, policy, PrincipalKind.CUSTOMER, id_of(inst), AuthLevel.PASSWORD, client)
         session.customer_id = contract.customer_id
         session.contract_id = id_of(contract)
+        customer = uow.customers.get(contract.customer_id)
         token = _issue(deps, uow, session)
         uow.audit.append(
             chain=inst.code,
@@ -181,7 +191,12 @@ def login_with_password(
         )
         uow.commit()
         return IssuedSession(
-            token, id_of(session), AuthLevel.PASSWORD, session.expires_at, PrincipalKind.CUSTOMER
+            token,
+            id_of(session),
+            AuthLevel.PASSWORD,
+            session.expires_at,
+            PrincipalKind.CUSTOMER,
+            customer.preferred_locale if customer else None,
         )
 
 
@@ -240,25 +255,38 @@ def login_teller(
         )
         uow.commit()
         return IssuedSession(
-            token, id_of(session), AuthLevel.PASSWORD, session.expires_at, PrincipalKind.TELLER
+            token,
+            id_of(session),
+            AuthLevel.PASSWORD,
+            session.expires_at,
+            PrincipalKind.TELLER,
+            teller.preferred_locale,
         )
 
 
-def _live_session(deps: Deps, uow: UnitOfWork, token: str) -> Session:
+def live_session(deps: Deps, uow: UnitOfWork, token: str) -> Session:
+    """The session of ``token`` if it is neither revoked nor past its absolute or idle time;
+    else ``SESSION_INVALID``."""
+    return _live_session(deps, uow, token)[0]
+
+
+def _live_session(deps: Deps, uow: UnitOfWork, token: str) -> tuple[Session, str]:
+    """:func:`live_session` and the code of its institution."""
     session = uow.sessions.get_by_digest(deps.tokens.digest(token))
     if session is None:
         raise AuthenticationFailed(Code.SESSION_INVALID)
-    policy = deps.policies.policy_for(_institution_code(uow, session.institution_id))
+    code = _institution_code(uow, session.institution_id)
+    policy = deps.policies.policy_for(code)
     if not session.is_live(deps.clock.now(), timedelta(minutes=policy.session.idle_minutes)):
         raise AuthenticationFailed(Code.SESSION_INVALID)
-    return session
+    return session, code
 
 
 def _institution_code(uow: UnitOfWork, institution_id: int) -> str:
-    inst = uow.institutions.get(institution_id)
-    if inst is None:
+    code = uow.institutions.code_of(institution_id)
+    if code is None:
         raise AuthenticationFailed(Code.SESSION_INVALID)
-    return inst.code
+    return code
 
 
 def _touch(deps: Deps, session_id: int) -> None:
@@ -272,7 +300,7 @@ def _touch(deps: Deps, session_id: int) -> None:
 
 def authenticate_customer(deps: Deps, token: str) -> CustomerActor:
     with deps.uow(readonly=True) as uow:
-        session = _live_session(deps, uow, token)
+        session, institution_code = _live_session(deps, uow, token)
         if (
             session.principal not in (PrincipalKind.CUSTOMER, PrincipalKind.CARD)
             or session.customer_id is None
@@ -283,7 +311,7 @@ def authenticate_customer(deps: Deps, token: str) -> CustomerActor:
             session_id=id_of(session),
             principal=session.principal,
             institution_id=session.institution_id,
-            institution_code=_institution_code(uow, session.institution_id),
+            institution_code=institution_code,
             customer_id=session.customer_id,
             level=session.effective_level(now),
             contract_id=session.contract_id,
@@ -297,7 +325,7 @@ def authenticate_customer(deps: Deps, token: str) -> CustomerActor:
 
 def authenticate_teller(deps: Deps, token: str, *roles: StaffRole) -> TellerActor:
     with deps.uow(readonly=True) as uow:
-        session = _live_session(deps, uow, token)
+        session = live_session(deps, uow, token)
         if session.principal is not PrincipalKind.TELLER or session.teller_id is None:
             raise PermissionDenied(Code.PERMISSION_DENIED)
         teller = uow.tellers.get(session.teller_id)

@@ -63,6 +63,7 @@ from netbank.domain.ledger import (
     TransferStatus,
 )
 from netbank.domain.limits import DailyUsage, OwnLimits
+from netbank.domain.locale import SUPPORTED_LOCALES
 from netbank.domain.otp import (
     Challenge,
     ChallengeChannel,
@@ -90,6 +91,18 @@ def _pk() -> Column[int]:
 
 def _fk(name: str, target: str, *, nullable: bool = False) -> Column[int]:
     return Column(name, Id, ForeignKey(target), nullable=nullable, index=True)
+
+
+def _preferred_locale() -> Column[str]:
+    """The language a customer or member of staff chose for their pages (migration 0007): one
+    of the domain's supported locales, or NULL for "the browser's"."""
+    known = ", ".join(f"'{locale}'" for locale in SUPPORTED_LOCALES)
+    return Column(
+        "preferred_locale",
+        String(8),
+        CheckConstraint(f"preferred_locale IN ({known})", name="preferred_locale_known"),
+        nullable=True,
+    )
 
 
 institutions = Table(
@@ -125,6 +138,7 @@ tellers = Table(
     Column("password_digest", String(200), nullable=False),
     Column("password_failures", Integer, nullable=False, server_default="0"),
     Column("locked", Boolean, nullable=False, server_default=text("false")),
+    _preferred_locale(),
     UniqueConstraint("institution_id", "teller_number"),
 )
 
@@ -139,6 +153,7 @@ customers = Table(
     Column("mobile", String(20), nullable=False),
     Column("own_income", Boolean, nullable=False),
     Column("kind", StrEnumType(CustomerKind), nullable=False),
+    _preferred_locale(),
     UniqueConstraint("institution_id", "customer_number"),
 )
 

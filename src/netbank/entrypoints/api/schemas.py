@@ -253,6 +253,19 @@ class LimitsSetIn(Model):
     daily_minor: LimitAmount | None = None
 
 
+class PreferencesIn(Model):
+    """The language of your pages after sign-in, in the web front and any browser: ``ko``,
+    ``zh`` or ``en`` (another value is refused with ``LOCALE_UNSUPPORTED``); null forgets it
+    (the browser's language decides)."""
+
+    preferred_locale: Annotated[str, StringConstraints(min_length=1, max_length=16)] | None
+
+
+class PreferencesOut(Out):
+    preferred_locale: str | None
+    supported_locales: list[str]
+
+
 class LimitPairOut(Out):
     per_transaction_minor: int | None
     daily_minor: int

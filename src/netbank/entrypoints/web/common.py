@@ -15,7 +15,8 @@ Cookies (all ``SameSite=Strict`` and ``HttpOnly`` except the language):
   ``HMAC-SHA256(secret, session token)`` (signed double submit): a form rendered for one
   session does not work for another, and another site can neither read the secret nor the token.
 - ``netbank_lang``: ``ko`` / ``zh`` / ``en`` once the visitor chose one; otherwise the browser's
-  Accept-Language decides.
+  Accept-Language decides. A signed-in customer's or staff member's choice is also kept on their
+  record, and signing in sets this cookie to it (``services/preferences.py``).
 """
 
 from __future__ import annotations
@@ -165,7 +166,14 @@ WebCustomer = Annotated[CustomerActor, Depends(web_customer)]
 WebTeller = Annotated[TellerActor, Depends(web_teller)]
 
 
-def start_session(response: Response, request: Request, token: str) -> None:
+def start_session(
+    response: Response, request: Request, token: str, *, preferred_locale: str | None = None
+) -> None:
+    """The session cookie; and when the person who signed in prefers a language (kept on their
+    record, ``services/preferences.py``), the language cookie too, so that the pages after
+    sign-in are in it even in a browser that never chose one."""
+    if preferred_locale in SUPPORTED:
+        remember_locale(response, preferred_locale)
     response.set_cookie(
         SESSION_COOKIE,
         token,

@@ -86,7 +86,7 @@ def sign_in(
     except DomainError as exc:
         return _sign_in_page(request, deps, refusal=refusal_of(request, exc), status=401)
     response = redirect("/home")
-    start_session(response, request, issued.token)
+    start_session(response, request, issued.token, preferred_locale=issued.preferred_locale)
     return response
 
 
@@ -106,7 +106,7 @@ def sign_in_card(
     except DomainError as exc:
         return _sign_in_page(request, deps, refusal=refusal_of(request, exc), mode="card", status=401)
     response = redirect("/home")
-    start_session(response, request, issued.token)
+    start_session(response, request, issued.token, preferred_locale=issued.preferred_locale)
     return response
 
 

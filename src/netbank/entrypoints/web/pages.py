@@ -6,12 +6,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from netbank.adapters.i18n import SUPPORTED, catalogs
+from netbank.adapters.i18n import catalogs
 from netbank.domain.errors import Code
 from netbank.entrypoints.api.deps import DepsDep
 from netbank.entrypoints.web import certificates, counter, customer, self_service, staff, step_up, teller
 from netbank.entrypoints.web.common import (
     SECURITY_HEADERS,
+    SESSION_COOKIE,
     STATIC,
     PageRoute,
     local_path,
@@ -20,6 +21,7 @@ from netbank.entrypoints.web.common import (
     remember_locale,
     render,
 )
+from netbank.services import preferences
 
 __all__ = ["STATIC", "http_error_page", "router"]
 
@@ -34,12 +36,18 @@ def landing(request: Request, deps: DepsDep) -> HTMLResponse:
 
 
 @router.get("/language/{locale}")
-def choose_language(locale: str, request: Request) -> Response:
-    """The language switch: remembered in a cookie for every later page, then back to the
-    page the visitor was on."""
+def choose_language(locale: str, request: Request, deps: DepsDep) -> Response:
+    """The language switch: remembered in a cookie for every later page and, when a customer
+    or a member of staff is signed in, on their record, so that their next sign-in shows it in
+    any browser; then back to the page the visitor was on. A language netbank does not speak
+    is refused (``LOCALE_UNSUPPORTED``, 422).
+
+    A GET that writes: the session cookie is ``SameSite=Strict``, so a link from another site
+    arrives without it and changes no record (only this browser's language cookie, as before).
+    """
+    preferences.choose_locale(deps, request.cookies.get(SESSION_COOKIE), locale)
     response = redirect(local_path(request.query_params.get("next")))
-    if locale in SUPPORTED:
-        remember_locale(response, locale)
+    remember_locale(response, locale)
     return response
 
 

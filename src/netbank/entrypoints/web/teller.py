@@ -84,7 +84,7 @@ def sign_in(
     except DomainError as exc:
         return _sign_in_page(request, deps, refusal_of(request, exc), status=401)
     response = redirect(STAFF_HOME[role])
-    start_session(response, request, issued.token)
+    start_session(response, request, issued.token, preferred_locale=issued.preferred_locale)
     return response
 
 

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Query, Response
 
 from netbank.domain.customer import mask_phone
 from netbank.domain.ledger import Transfer, TransferKind
+from netbank.domain.locale import SUPPORTED_LOCALES
 from netbank.domain.otp import ChallengePurpose
 from netbank.domain.policy import VersionLimits
 from netbank.entrypoints.api import schemas as s
 from netbank.entrypoints.api import statements as st
 from netbank.entrypoints.api.deps import ClientDep, CustomerDep, DepsDep
 from netbank.entrypoints.api.routers.public import REFUSALS
-from netbank.services import auth, enrolment, ledger, queries, statements, strong_auth
+from netbank.services import auth, enrolment, ledger, preferences, queries, statements, strong_auth
 from netbank.services.ports import Deps
 
 router = APIRouter(
@@ -220,6 +221,23 @@ def limits(actor: CustomerDep, deps: DepsDep) -> s.LimitsOut:
 @router.put("/limits", response_model=s.LimitsOut)
 def set_limits(body: s.LimitsSetIn, actor: CustomerDep, deps: DepsDep) -> s.LimitsOut:
     return _limits_out(ledger.set_own_limits(deps, actor, body.per_transaction_minor, body.daily_minor))
+
+
+def _preferences_out(preferred_locale: str | None) -> s.PreferencesOut:
+    return s.PreferencesOut(preferred_locale=preferred_locale, supported_locales=list(SUPPORTED_LOCALES))
+
+
+@router.get("/preferences", response_model=s.PreferencesOut)
+def my_preferences(actor: CustomerDep, deps: DepsDep) -> s.PreferencesOut:
+    """Your preferred language (null: none; the web front then follows the browser)."""
+    return _preferences_out(preferences.customer_locale(deps, actor))
+
+
+@router.put("/preferences", response_model=s.PreferencesOut)
+def set_preferences(body: s.PreferencesIn, actor: CustomerDep, deps: DepsDep) -> s.PreferencesOut:
+    """Choose the language of your web pages after sign-in (the web's language switch does
+    the same), or null for none."""
+    return _preferences_out(preferences.set_customer_locale(deps, actor, body.preferred_locale))
 
 
 StatementAccount = Annotated[s.AccountNumber | None, Query(description="Only this one of your accounts")]

@@ -1,0 +1,85 @@
+"""A person's own settings that are not rules of the SPEC: the language of their pages.
+
+A customer (any version, the card/passbook login included: the choice is kept on the customer
+record) or a member of staff (teller, admin, auditor) may prefer ko, zh or en. The web front
+stores the choice when a signed-in person uses the language switch, and at sign-in
+(``auth.IssuedSession.preferred_locale``) shows their pages in it, in any browser. ``None``
+means "no preference": the browser's language decides."""
+
+from __future__ import annotations
+
+from netbank.domain.errors import AuthenticationFailed
+from netbank.domain.locale import ensure_supported_locale
+from netbank.services import auth
+from netbank.services.common import CustomerActor, TellerActor
+from netbank.services.ports import Deps
+
+
+def _checked(locale: str | None) -> str | None:
+    return None if locale is None else ensure_supported_locale(locale)
+
+
+def customer_locale(deps: Deps, actor: CustomerActor) -> str | None:
+    """The language the signed-in customer prefers, or None."""
+    with deps.uow(readonly=True) as uow:
+        customer = uow.customers.get(actor.customer_id)
+        return customer.preferred_locale if customer else None
+
+
+def set_customer_locale(deps: Deps, actor: CustomerActor, locale: str | None) -> str | None:
+    """The signed-in customer prefers ``locale`` (ko / zh / en; anything else is refused with
+    ``LOCALE_UNSUPPORTED``), or no language any more (None). Returns what is now stored."""
+    chosen = _checked(locale)
+    with deps.uow() as uow:
+        customer = uow.customers.get(actor.customer_id, for_update=True)
+        if customer is not None and customer.preferred_locale != chosen:
+            customer.preferred_locale = chosen
+            uow.commit()
+    return chosen
+
+
+def staff_locale(deps: Deps, actor: TellerActor) -> str | None:
+    """The language the signed-in member of staff prefers, or None."""
+    with deps.uow(readonly=True) as uow:
+        teller = uow.tellers.get(actor.teller_id)
+        return teller.preferred_locale if teller else None
+
+
+def set_staff_locale(deps: Deps, actor: TellerActor, locale: str | None) -> str | None:
+    """As :func:`set_customer_locale`, for a teller, an admin or an auditor."""
+    chosen = _checked(locale)
+    with deps.uow() as uow:
+        teller = uow.tellers.get(actor.teller_id)
+        if teller is not None and teller.preferred_locale != chosen:
+            teller.preferred_locale = chosen
+            uow.commit()
+    return chosen
+
+
+def choose_locale(deps: Deps, token: str | None, locale: str) -> bool:
+    """The web's language switch: ``locale`` must be supported (else ``LOCALE_UNSUPPORTED``);
+    when ``token`` is a live session, its customer or member of staff now prefers it. Returns
+    whether a record was updated (a visitor who is not signed in keeps the choice in their
+    browser only)."""
+    chosen = ensure_supported_locale(locale)
+    if not token:
+        return False
+    with deps.uow() as uow:
+        try:
+            session = auth.live_session(deps, uow, token)
+        except AuthenticationFailed:
+            return False
+        if session.teller_id is not None:
+            person = uow.tellers.get(session.teller_id)
+            if person is None or person.locked:
+                return False
+            person.preferred_locale = chosen
+        elif session.customer_id is not None:
+            customer = uow.customers.get(session.customer_id, for_update=True)
+            if customer is None:
+                return False
+            customer.preferred_locale = chosen
+        else:
+            return False
+        uow.commit()
+    return True
