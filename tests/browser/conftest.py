@@ -15,8 +15,9 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Playwright, sync_playwright
 
 from tests.browser.browsing import AXE, CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, Browsing, Server
+from tests.browser.ukey_world import UKEY_TOKEN, sell_demo_ukey
 from tests.e2e.serverproc import ServerProcess, cli, netbank_env
-from tests.softhsm import FINCERT_KEYS_TOKEN, FINCERT_TOKEN, USER_PIN, SoftHSM, write_softhsm_conf
+from tests.softhsm import FINCERT_KEYS_TOKEN, FINCERT_TOKEN, HSM_TOKEN, USER_PIN, SoftHSM, write_softhsm_conf
 
 
 @pytest.fixture(scope="session")
@@ -24,8 +25,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data = tmp_path_factory.mktemp("browser-server")
     # The cloud financial certificate service runs for real: its CA keys and the customers'
     # keys on SoftHSM2 tokens of the server's own (the test process never loads the module).
+    # So does the certificate version (K1): edb's PKI on an "HSM" token and 张伟's UKEY
+    # (ukey_world.py), sold at the counter once the server runs.
     tokens = SoftHSM(directory=data / "softhsm", conf=write_softhsm_conf(data / "softhsm"))
-    for label in (FINCERT_TOKEN, FINCERT_KEYS_TOKEN):
+    for label in (FINCERT_TOKEN, FINCERT_KEYS_TOKEN, HSM_TOKEN, UKEY_TOKEN):
         tokens.init_token(label)
     env = netbank_env(
         f"sqlite:///{data / 'netbank.sqlite3'}",
@@ -35,6 +38,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         NETBANK_FINCERT_TOKEN_PIN=USER_PIN,
         NETBANK_FINCERT_KEY_TOKEN_LABEL=FINCERT_KEYS_TOKEN,
         NETBANK_FINCERT_KEY_TOKEN_PIN=USER_PIN,
+        NETBANK_HSM_TOKEN_LABEL=HSM_TOKEN,
+        NETBANK_HSM_PIN=USER_PIN,
         # As `make run`: the server delivers one-time codes itself, with the development file
         # sender, to <data>/outbox.log (``Server.last_code`` reads them from there).
         NETBANK_OUTBOX_IN_PROCESS="true",
@@ -42,8 +47,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     cli(env, "migrate")
     cli(env, "load-demo")
     cli(env, "fincert", "init-ca")
+    cli(env, "pki", "init", "--institution", "edb")
     process = ServerProcess(env, data / "server.log").wait_ready()
     try:
+        sell_demo_ukey(process.url)
         yield Server(process.url, env)
     finally:
         process.stop()

@@ -91,8 +91,8 @@ def test_a_ukey_sale_shows_its_fee_before_booking_and_prints_its_receipt(
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF-")
 
-    # With the UKEY presented, its key pair needs the institution's PKI, which this server has
-    # not: the service's refusal, translated; nothing is booked.
+    # With a UKEY named that is not plugged in (no such token on this server's PKCS#11 module),
+    # no key pair can be made on it: the service's refusal, translated; nothing is booked.
     with b.page.expect_navigation():
         b.page.click("text=" + catalogs().message(lang, "web.receipt.back"))
     run_form(b, "ukey-sale", fill)
@@ -100,8 +100,8 @@ def test_a_ukey_sale_shows_its_fee_before_booking_and_prints_its_receipt(
     b.page.fill("#token_pin", "123456")
     with b.page.expect_navigation():
         b.page.click("#confirm-form button[type=submit]")
-    assert b.page.locator(".refusal .code code").inner_text() == "K1_PKI_NOT_INITIALISED"
-    assert catalogs().message(lang, "K1_PKI_NOT_INITIALISED") in b.page.locator(".refusal").inner_text()
+    assert b.page.locator(".refusal .code code").inner_text() == "K1_TOKEN_NOT_FOUND"
+    assert catalogs().message(lang, "K1_TOKEN_NOT_FOUND") in b.page.locator(".refusal").inner_text()
     assert b.page.locator("#form-ukey-sale").get_attribute("open") is not None
     b.check("ukey-sale-refused")
 

@@ -288,6 +288,9 @@ class UKEYCertificateView:
     serial: str
     generation: int
     token_serial: str
+    #: The PKCS#11 label of the UKEY it was written to (what the client helper's ``--token``
+    #: names when the customer signs with it).
+    token_label: str
     status: str
     not_before: datetime
     not_after: datetime
@@ -306,6 +309,7 @@ def my_ukey_certificates(deps: Deps, actor: CustomerActor) -> list[UKEYCertifica
             serial=c.serial,
             generation=c.generation,
             token_serial=c.token_serial,
+            token_label=c.token_label,
             status=c.status.value,
             not_before=c.not_before,
             not_after=c.not_after,

@@ -4,7 +4,11 @@ proves a stronger factor and goes back to what they were doing.
 The factors are those of the API: a TOTP code (``POST /api/v1/me/step-up/totp``), an SMS / ARS /
 one-time code sent through the outbox (``/me/challenges`` and ``/challenges/{id}/verify``), and
 the cloud financial certificate with its PIN (``/me/fincert/step-up``) when the customer has one
-registered at this institution. Which factors the customer may use comes from the refusal itself
+registered at this institution, and the UKEY certificate of the certificate version (K1,
+``/me/step-up/certificate/challenge`` then ``/me/step-up/certificate``) when the customer holds a
+valid one: the page shows the client helper's command for this challenge (``netbank ukey
+sign-challenge``, run where the UKEY is plugged in; it asks for the UKEY PIN itself) and takes
+the JSON it prints, pasted. Which factors the customer may use comes from the refusal itself
 (``methods``); the code itself is never shown on a page, only delivered to the phone.
 
 What the customer was doing travels with the step-up forms as hidden fields (:class:`Resume`):
@@ -13,18 +17,24 @@ never pays twice), or a page of this site to return to."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
 
 from netbank.adapters.i18n import catalogs
+from netbank.domain.certificate import LOGIN_CHALLENGE_VALIDITY
 from netbank.domain.customer import mask_phone
-from netbank.domain.errors import DomainError
+from netbank.domain.errors import Code, DomainError, RuleViolation
 from netbank.domain.otp import ChallengeChannel, ChallengePurpose
 from netbank.entrypoints.api.deps import ClientDep, DepsDep
+from netbank.entrypoints.api.routers.pki import CertificateLoginIn
 from netbank.entrypoints.web.common import (
     CSRF_FIELD,
     CSRFChecked,
@@ -37,14 +47,16 @@ from netbank.entrypoints.web.common import (
     render,
     session_token,
 )
-from netbank.services import auth, fincert, strong_auth
+from netbank.services import auth, fincert, pki, strong_auth, ukey
 from netbank.services.common import CustomerActor
 from netbank.services.ports import Deps
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 #: Fields of the step-up forms themselves; everything else in the form is what to resume.
-_OWN_FIELDS: Final = frozenset({CSRF_FIELD, "resume", "code", "pin", "channel", "challenge_id", "methods"})
+_OWN_FIELDS: Final = frozenset(
+    {CSRF_FIELD, "resume", "code", "pin", "channel", "challenge_id", "methods", "nonce", "to_sign", "answer"}
+)
 _MAX_FIELDS: Final = 16
 _MAX_VALUE: Final = 200
 
@@ -120,6 +132,58 @@ def fincert_step_up_available(deps: Deps, actor: CustomerActor) -> bool:
     )
 
 
+def usable_ukey(deps: Deps, actor: CustomerActor) -> ukey.UKEYCertificateView | None:
+    """The customer's UKEY certificate that can answer a certificate login (K1: valid, not
+    expired), if they hold one; the service checks it again when the answer comes."""
+    return next(
+        (u for u in ukey.my_ukey_certificates(deps, actor) if u.status == "valid" and not u.expired), None
+    )
+
+
+#: The client helper (src/netbank/client/ukey.py) as the customer runs it.
+HELPER: Final = ("netbank", "ukey", "sign-challenge")
+#: What a login challenge looks like in the step-up forms' hidden fields.
+NONCE_PATTERN: Final = r"^[0-9a-f]{64}$"
+TO_SIGN_PATTERN: Final = r"^[A-Za-z0-9+/=]{4,400}$"
+#: The pasted answer: the helper prints one line of about 1 KB (certificate and signature).
+MAX_ANSWER: Final = 16_384
+
+
+@dataclass(frozen=True)
+class UKEYChallenge:
+    """A certificate login challenge (K1) as the step-up page shows it: the command that
+    answers it on the UKEY ``token_label``; the helper asks for the PIN itself, so the PIN
+    never appears on a command line or in a shell's history."""
+
+    nonce: str
+    to_sign: str
+    token_label: str
+
+    @property
+    def command(self) -> str:
+        return shlex.join(
+            [*HELPER, "--token", self.token_label, "--nonce", self.nonce, "--to-sign", self.to_sign]
+        )
+
+    @property
+    def minutes(self) -> int:
+        return int(LOGIN_CHALLENGE_VALIDITY.total_seconds() // 60)
+
+
+def login_answer_of(text: str) -> tuple[str, bytes, bytes]:
+    """The client helper's JSON (the body of ``POST /api/v1/me/step-up/certificate``, read
+    with the API's own schema) as nonce, DER certificate and signature."""
+    try:
+        body = CertificateLoginIn.model_validate_json(text.strip())
+        return (
+            body.nonce,
+            base64.b64decode("".join(body.certificate.split()), validate=True),
+            base64.b64decode("".join(body.signature.split()), validate=True),
+        )
+    except (ValidationError, binascii.Error, ValueError) as exc:
+        raise RuleViolation(Code.K1_LOGIN_ANSWER_MALFORMED) from exc
+
+
 def step_up_page(
     request: Request,
     deps: Deps,
@@ -129,6 +193,7 @@ def step_up_page(
     methods: list[str] | None = None,
     refusal: Refusal | None = None,
     challenge: dict[str, object] | None = None,
+    ukey_challenge: UKEYChallenge | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     """The step-up page: one form per factor the customer can use."""
@@ -143,6 +208,8 @@ def step_up_page(
         totp="totp" in methods,
         channels=[c.value for c in ChallengeChannel if c.value in methods],
         fincert=fincert_step_up_available(deps, actor),
+        ukey=usable_ukey(deps, actor) is not None,
+        ukey_challenge=ukey_challenge,
         refusal=refusal,
         challenge=challenge,
     )
@@ -263,4 +330,62 @@ def step_up_fincert(
         fincert.step_up_with_certificate(deps, actor, pin)
     except DomainError as exc:
         return step_up_page(request, deps, actor, resume, refusal=refusal_of(request, exc), status=422)
+    return _resume(request, deps, resume)
+
+
+#: After these the challenge cannot be answered any more: the page offers a new one.
+_SPENT: Final = frozenset(
+    {Code.K1_LOGIN_CHALLENGE_EXPIRED, Code.K1_LOGIN_CHALLENGE_USED, Code.K1_LOGIN_CHALLENGE_NOT_FOUND}
+)
+
+
+@router.post("/step-up/certificate/challenge", response_class=HTMLResponse)
+def start_ukey_step_up(
+    request: Request, actor: WebCustomer, deps: DepsDep, _csrf: CSRFChecked, resume: ResumeDep
+) -> Response:
+    """K1: ``POST /api/v1/me/step-up/certificate/challenge``; the page shows the client
+    helper's command for this challenge and a box for what it prints."""
+    try:
+        held = usable_ukey(deps, actor)
+        if held is None:
+            raise RuleViolation(Code.K1_NO_VALID_CERTIFICATE)
+        challenge = pki.start_certificate_login(deps, actor)
+    except DomainError as exc:
+        return step_up_page(request, deps, actor, resume, refusal=refusal_of(request, exc), status=422)
+    return step_up_page(
+        request,
+        deps,
+        actor,
+        resume,
+        ukey_challenge=UKEYChallenge(challenge.nonce, challenge.to_sign_b64, held.token_label),
+    )
+
+
+@router.post("/step-up/certificate", response_class=HTMLResponse)
+def finish_ukey_step_up(
+    request: Request,
+    actor: WebCustomer,
+    deps: DepsDep,
+    _csrf: CSRFChecked,
+    resume: ResumeDep,
+    nonce: Annotated[str, Form(pattern=NONCE_PATTERN)],
+    to_sign: Annotated[str, Form(pattern=TO_SIGN_PATTERN)],
+    answer: Annotated[str, Form(max_length=MAX_ANSWER)] = "",
+) -> Response:
+    """K1: ``POST /api/v1/me/step-up/certificate`` with the helper's pasted JSON: the signed
+    nonce raises the session to the certificate level, then back to the form. A paste that is
+    not the answer keeps the same challenge on the page to try again."""
+    try:
+        pki.finish_certificate_login(deps, actor, *login_answer_of(answer))
+    except DomainError as exc:
+        held = None if exc.code in _SPENT else usable_ukey(deps, actor)
+        return step_up_page(
+            request,
+            deps,
+            actor,
+            resume,
+            refusal=refusal_of(request, exc),
+            ukey_challenge=UKEYChallenge(nonce, to_sign, held.token_label) if held else None,
+            status=422,
+        )
     return _resume(request, deps, resume)
