@@ -1,4 +1,4 @@
-"""A real ``netbank serve`` for the benchmarks (one uvicorn worker, its own process group),
+"""A real ``netbank serve`` for the benchmarks (uvicorn, one worker unless told, its own process group),
 with the settings of the benchmark's own process so both see the same database and keys."""
 
 from __future__ import annotations
@@ -25,8 +25,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(settings: Settings, log: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[str]:
-    """Start the server, wait for ``/healthz``, yield its URL, stop it (SIGTERM to the group)."""
+def serve(
+    settings: Settings, log: Path, extra_env: Mapping[str, str] | None = None, *, workers: int = 1
+) -> Iterator[str]:
+    """Start the server with ``workers`` uvicorn worker processes, wait for ``/healthz``, yield
+    its URL, stop it (SIGTERM to the group)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NETBANK_")}
     env.update(
         {
@@ -45,7 +48,16 @@ def serve(settings: Settings, log: Path, extra_env: Mapping[str, str] | None = N
     url = f"http://127.0.0.1:{port}"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "netbank.entrypoints.cli", "serve", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "netbank.entrypoints.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -604,6 +604,27 @@ def test_a_signature_verifies_with_openssl_cms_and_a_login_signature_raises_the_
     assert api.get("/api/v1/me/session", ksfc).json()["level"] == 40
 
 
+@pytest.mark.rule("F7", kind="refuse")
+def test_a_token_failure_after_the_pin_check_is_a_clear_refusal_recorded_in_the_audit_trail(
+    world: Api, outbox: Outbox, deps: Deps
+) -> None:
+    """The PIN check, its counter and the audit entry are committed before the token signs;
+    when the token then fails, the customer gets a 4xx with its code (never a 500) and the
+    audit trail says the signature failed after it said the PIN was right."""
+    api = world
+    issue(api, outbox, "kb")
+    kb = login(api, "kb")
+    with api.engine.connect() as conn:
+        key_ref = conn.execute(select(fincert_certificates.c.key_ref)).scalar_one()
+    assert deps.fincert is not None
+    deps.fincert.keys.discard(key_ref)  # the key is gone from the token
+    r = api.post(f"{ME}/sign", kb, pin=PIN, purpose="02", message_base64="")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "K1_TOKEN_ERROR", r.text
+    with deps.uow(readonly=True) as uow:
+        events = [entry.event for entry in uow.audit.recent("kb", 2)]
+    assert events == ["fincert.sign_failed", "fincert.signed"]
+
+
 # --- concurrency and privacy --------------------------------------------------------------------
 
 

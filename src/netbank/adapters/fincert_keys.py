@@ -7,10 +7,11 @@ database. It is the production key store and the one the tests use; the embedded
 :class:`netbank.adapters.fincert.SealedKeyStore` (AES-GCM sealed software keys) is for a
 deployment without an HSM.
 
-cryptography's CMS builder signs only with a software key, so CMS SignedData is built here with
-asn1crypto (RFC 5652): attached content, SHA-256, the signed attributes content-type,
-signing-time and message-digest, and an RSA PKCS#1 v1.5 signature made on the token over the
-DER of those attributes. ``openssl cms -verify`` and the service's own verifier accept it.
+cryptography's CMS builder signs only with a software key, so CMS SignedData is built here
+(RFC 5652, its constant parts encoded with asn1crypto): attached content, SHA-256, the signed
+attributes content-type, signing-time and message-digest, and an RSA PKCS#1 v1.5 signature
+made on the token over the DER of those attributes. ``openssl cms -verify`` and the service's
+own verifier accept it.
 
 Give the key store a token of its own (``NETBANK_FINCERT_KEY_TOKEN_LABEL``): PKCS#11 allows one
 login per token per process, and the CA keys stay apart from the customers' keys.
@@ -18,6 +19,7 @@ login per token per process, and the CA keys stay apart from the customers' keys
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -38,48 +40,79 @@ KEY_LABEL_PREFIX = "fincert-key-"
 KEY_HANDLES_KEPT = 1024
 
 
+def _der(tag: int, body: bytes) -> bytes:
+    """One DER element: ``tag``, the definite length of ``body`` (short or long form), ``body``."""
+    size = len(body)
+    if size < 0x80:
+        return bytes((tag, size)) + body
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(length))) + length + body
+
+
+_SEQUENCE, _SET, _OCTET_STRING, _UTC_TIME, _CONTEXT_0 = 0x30, 0x31, 0x04, 0x17, 0xA0
+# The constant parts of the SignedData, encoded by asn1crypto once.
+_VERSION_1 = core.Integer(1).dump()
+_SHA256 = algos.DigestAlgorithm({"algorithm": "sha256"}).dump()
+_SHA256_RSA = algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"}).dump()
+_DATA = cms.ContentType("data").dump()
+_SIGNED_DATA = cms.ContentType("signed_data").dump()
+_CONTENT_TYPE_ATTRIBUTE = cms.CMSAttribute({"type": "content_type", "values": ["data"]}).dump()
+_SIGNING_TIME = cms.CMSAttributeType("signing_time").dump()
+_MESSAGE_DIGEST = cms.CMSAttributeType("message_digest").dump()
+
+
+@functools.lru_cache(maxsize=1024)
+def _signer_identifier(certificate_der: bytes) -> bytes:
+    """The SignerInfo's ``sid`` (issuerAndSerialNumber) of a certificate, encoded once."""
+    certificate = asn1x509.Certificate.load(certificate_der)
+    return bytes(
+        cms.IssuerAndSerialNumber(
+            {"issuer": certificate.issuer, "serial_number": certificate.serial_number}
+        ).dump()
+    )
+
+
 def build_signed_data(
     content: bytes, certificate_der: bytes, sign: Callable[[bytes], bytes], *, signing_time: datetime
 ) -> bytes:
     """CMS SignedData (RFC 5652) over ``content``, attached, signed by ``sign`` (RSA PKCS#1 v1.5
-    with SHA-256 over the DER of the signed attributes) for the holder of ``certificate_der``."""
-    certificate = asn1x509.Certificate.load(certificate_der)
-    signed_attrs = cms.CMSAttributes(
-        [
-            cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
-            cms.CMSAttribute({"type": "signing_time", "values": [cms.Time({"utc_time": signing_time})]}),
-            cms.CMSAttribute({"type": "message_digest", "values": [hashlib.sha256(content).digest()]}),
-        ]
+    with SHA-256 over the DER of the signed attributes) for the holder of ``certificate_der``.
+
+    The structure never varies, so it is assembled from its DER parts: the constants and the
+    signer identifier encoded by asn1crypto once, then per signature only the signing time, the
+    digest, the content and the signature (building the asn1crypto objects each time cost more
+    than the signature on the token). The tests hold it byte for byte to asn1crypto's own
+    encoding of the same SignedData, and ``openssl cms -verify`` accepts it."""
+    at = signing_time.astimezone(UTC)
+    if not 1950 <= at.year <= 2049:  # UTCTime's two-digit years (RFC 5280 4.1.2.5.1)
+        raise ValueError(f"signing time {at.isoformat()} is outside UTCTime (1950-2049)")
+    utc_time = at.strftime("%y%m%d%H%M%SZ").encode("ascii")
+    # Signed attributes in DER's SET OF order (by encoding: their lengths already differ).
+    attributes = (
+        _CONTENT_TYPE_ATTRIBUTE
+        + _der(_SEQUENCE, _SIGNING_TIME + _der(_SET, _der(_UTC_TIME, utc_time)))
+        + _der(_SEQUENCE, _MESSAGE_DIGEST + _der(_SET, _der(_OCTET_STRING, hashlib.sha256(content).digest())))
     )
     # The signature covers the attributes encoded as a SET OF (RFC 5652 5.4), not [0] IMPLICIT.
-    signature = sign(signed_attrs.dump())
-    digest_algorithm = algos.DigestAlgorithm({"algorithm": "sha256"})
-    signer = cms.SignerInfo(
-        {
-            "version": "v1",
-            "sid": cms.SignerIdentifier(
-                {
-                    "issuer_and_serial_number": cms.IssuerAndSerialNumber(
-                        {"issuer": certificate.issuer, "serial_number": certificate.serial_number}
-                    )
-                }
-            ),
-            "digest_algorithm": digest_algorithm,
-            "signed_attrs": signed_attrs,
-            "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"}),
-            "signature": signature,
-        }
+    signature = sign(_der(_SET, attributes))
+    signer_info = _der(
+        _SEQUENCE,
+        _VERSION_1
+        + _signer_identifier(certificate_der)
+        + _SHA256
+        + _der(_CONTEXT_0, attributes)
+        + _SHA256_RSA
+        + _der(_OCTET_STRING, signature),
     )
-    signed_data = cms.SignedData(
-        {
-            "version": "v1",
-            "digest_algorithms": [digest_algorithm],
-            "encap_content_info": {"content_type": "data", "content": core.OctetString(content)},
-            "certificates": [cms.CertificateChoices({"certificate": certificate})],
-            "signer_infos": [signer],
-        }
+    signed_data = _der(
+        _SEQUENCE,
+        _VERSION_1
+        + _der(_SET, _SHA256)
+        + _der(_SEQUENCE, _DATA + _der(_CONTEXT_0, _der(_OCTET_STRING, content)))
+        + _der(_CONTEXT_0, certificate_der)
+        + _der(_SET, signer_info),
     )
-    return bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump())
+    return _der(_SEQUENCE, _SIGNED_DATA + _der(_CONTEXT_0, signed_data))
 
 
 class PKCS11KeyStore:
@@ -155,6 +188,7 @@ class PKCS11KeyStore:
             raise ValueError(f"key {key_ref} is a sealed software key, not a key on this token")
         with self._lock, token_errors():
             key = self._key(key_ref)
+        with token_errors():  # the token serializes its own operations
             return build_signed_data(
                 signed_content(message, purpose),
                 certificate_der,

@@ -194,7 +194,8 @@ class FinancialCertificate:
         return False
 
     def record_right_pin(self) -> None:
-        self.pin_failures = 0
+        if self.pin_failures:  # unchanged, the row is not written again
+            self.pin_failures = 0
 
     def suspend(self, now: datetime) -> None:
         self.ensure_not_revoked()

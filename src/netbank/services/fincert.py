@@ -727,20 +727,34 @@ def sign_message(
     deps: Deps, actor: CustomerActor, pin: str, message: bytes, purpose: SignaturePurpose
 ) -> SignedMessage:
     """F7: the service signs with the customer's key only after the right PIN, and only for an
-    institution where the certificate is registered."""
+    institution where the certificate is registered.
+
+    The PIN check, its counter and the audit entry are committed before the token signs: they
+    are durable whatever happens next, and the database's write lock is not held during the
+    signature. Should the token then fail, a second audit entry says so."""
     service = _service(deps)
     policy = deps.policies.policy_for(actor.institution_code)
     now = deps.clock.now()
     with deps.uow() as uow:
-        certificate = _my_certificate(uow, actor, for_update=True)
-        _registered_here(uow, actor, certificate)
+        found = uow.fincert.signing_certificate(actor.customer_id, actor.institution_id)
+        if found is None:
+            raise NotFound(Code.F4_NO_CERTIFICATE)
+        certificate, registered = found
+        if not registered:
+            raise NotFound(Code.F4_NOT_REGISTERED)
         _check_pin(deps, uow, certificate, pin, policy, now, actor.institution_code)
+        _audit(uow, actor.institution_code, now, actor.label, "signed", certificate, purpose=purpose.value)
+        uow.commit()
+    try:
         cms = service.keys.sign_cms(
             certificate.key_ref, certificate.key_sealed, certificate.der, message=message, purpose=purpose
         )
-        _audit(uow, actor.institution_code, now, actor.label, "signed", certificate, purpose=purpose.value)
-        uow.commit()
-        return SignedMessage(serial=certificate.serial, purpose=purpose, cms_der=cms)
+    except Exception:
+        with deps.uow() as uow:
+            _audit(uow, actor.institution_code, deps.clock.now(), actor.label, "sign_failed", certificate)
+            uow.commit()
+        raise
+    return SignedMessage(serial=certificate.serial, purpose=purpose, cms_der=cms)
 
 
 def certificate_status(uow: UnitOfWork, serial: str, now: datetime) -> fc.PublishedStatus:

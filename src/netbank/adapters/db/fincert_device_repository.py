@@ -8,11 +8,12 @@ row in one statement, so two purges never do the same person twice."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Delete, delete, func, select
+from sqlalchemy import CursorResult, Delete, Insert, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 
@@ -21,6 +22,21 @@ from netbank.domain.fincert import CertificateStatus, FinancialCertificate
 from netbank.domain.fincert_devices import ConnectAttempt, DeviceToken
 from netbank.domain.identity import DocumentType
 from netbank.services.ports import PersonMatch, UnusedCounts
+
+
+@functools.cache
+def _activity_upsert(dialect: str) -> Insert:
+    """Built once per dialect (every signature records a use, F8)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    people = t.fincert_people
+    stmt = insert(people).values(
+        person_digest=bindparam("person_digest"), last_active_at=bindparam("last_active_at")
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[people.c.person_digest],
+        set_={"last_active_at": stmt.excluded.last_active_at},
+        where=people.c.last_active_at < stmt.excluded.last_active_at,
+    )
 
 
 class SqlFinCertDevices:
@@ -110,15 +126,10 @@ class SqlFinCertDevices:
 
     def record_activity(self, person_digest: str, at: datetime) -> None:
         """One upsert; an earlier time never overwrites a later one."""
-        dialect = self.s.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(t.fincert_people).values(person_digest=person_digest, last_active_at=at)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[t.fincert_people.c.person_digest],
-            set_={"last_active_at": stmt.excluded.last_active_at},
-            where=t.fincert_people.c.last_active_at < stmt.excluded.last_active_at,
+        connection = self.s.connection()  # Core: nothing here is an ORM object
+        connection.execute(
+            _activity_upsert(connection.dialect.name), {"person_digest": person_digest, "last_active_at": at}
         )
-        self.s.execute(stmt)
 
     def last_activity(self, person_digest: str) -> datetime | None:
         p = t.fincert_people.c

@@ -6,9 +6,10 @@ keeps the PIN counter and the one-certificate-per-person rule safe under concurr
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from netbank.adapters.db import tables as t
@@ -20,6 +21,25 @@ from netbank.domain.fincert import (
     RegistrationStatus,
 )
 from netbank.services.ports import FinCertAuthority
+
+
+@functools.cache
+def _signing_certificate_statement() -> Select[FinancialCertificate, bool]:
+    """Built once (building it cost more than running it): the live certificate of the person
+    of ``customer_id``, locked for update, with whether it is registered at ``institution_id``."""
+    c, d, r = t.fincert_certificates.c, t.identity_documents.c, t.fincert_registrations.c
+    person = select(d.number_digest).where(d.customer_id == bindparam("customer_id")).scalar_subquery()
+    registered = exists().where(
+        r.certificate_id == c.id,
+        r.institution_id == bindparam("institution_id"),
+        r.status == RegistrationStatus.ACTIVE.value,
+    )
+    return (
+        select(FinancialCertificate, registered)
+        .where(c.person_digest == person, c.status != CertificateStatus.REVOKED.value)
+        .with_for_update(of=t.fincert_certificates)
+        .execution_options(populate_existing=True)
+    )
 
 
 class SqlFinCert:
@@ -101,6 +121,16 @@ class SqlFinCert:
         if for_update:
             stmt = stmt.with_for_update().execution_options(populate_existing=True)
         return self.s.scalars(stmt).first()
+
+    def signing_certificate(
+        self, customer_id: int, institution_id: int
+    ) -> tuple[FinancialCertificate, bool] | None:
+        """F7 in one statement: the customer's live certificate, locked for update, and whether
+        it is registered at ``institution_id``."""
+        row = self.s.execute(
+            _signing_certificate_statement(), {"customer_id": customer_id, "institution_id": institution_id}
+        ).first()
+        return None if row is None else (row[0], bool(row[1]))
 
     # -- registrations ------------------------------------------------------------------------
 

@@ -56,6 +56,15 @@ def _row(obj: object, table: Table) -> dict[str, Any]:
     return {c.key: getattr(obj, c.key) for c in table.columns if c.key != "id"}
 
 
+_INSTITUTION_CODE = select(t.institutions.c.code).where(t.institutions.c.id == bindparam("i"))
+
+
+@cache
+def _session_by_digest() -> Select[Session]:
+    """Built once, after the domain is mapped: every authenticated request runs it."""
+    return select(Session).where(t.sessions.c.token_digest == bindparam("d"))
+
+
 class SqlInstitutions(_Repo):
     def add(self, institution: Institution) -> None:
         self.s.add(institution)
@@ -65,6 +74,10 @@ class SqlInstitutions(_Repo):
 
     def get_by_code(self, code: str) -> Institution | None:
         return self._one(select(Institution).filter_by(code=code), False)  # type: ignore[no-any-return]
+
+    def code_of(self, institution_id: int) -> str | None:
+        """The code alone (every authenticated request asks it): no entity loaded."""
+        return self.s.execute(_INSTITUTION_CODE, {"i": institution_id}).scalar_one_or_none()
 
     def list(self) -> list[Institution]:
         return list(self.s.scalars(select(Institution).order_by(t.institutions.c.id)))
@@ -206,7 +219,7 @@ class SqlSessions(_Repo):
         return self.s.get(Session, session_id)
 
     def get_by_digest(self, digest: str) -> Session | None:
-        return self._one(select(Session).filter_by(token_digest=digest), False)  # type: ignore[no-any-return]
+        return self.s.scalars(_session_by_digest(), {"d": digest}).one_or_none()
 
     def list_live_for(
         self, *, contract_id: int | None, teller_id: int | None, now: datetime

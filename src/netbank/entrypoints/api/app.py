@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import netbank
 from netbank.bootstrap import App, bootstrap, make_sender, retry_policy
@@ -99,35 +101,68 @@ def _lifespan(state: App) -> Callable[[FastAPI], AbstractAsyncContextManager[Non
     return lifespan
 
 
+#: Security headers on every response (a handler's own value wins); the Swagger page at
+#: /docs runs its own inline start-up script, so it goes without the Content-Security-Policy.
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+)
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+class HeadersAndMetrics:
+    """Pure ASGI middleware: the security headers, ``Cache-Control: no-store`` on the API, and
+    the request count and latency per route template and status. Written against ASGI rather
+    than with ``@app.middleware("http")``, whose request/response streaming costs a task and
+    memory streams per request."""
+
+    def __init__(self, app: ASGIApp, requests: Counter, latency: Histogram) -> None:
+        self.app = app
+        self.requests = requests
+        self.latency = latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # unless a response starts: an exception escaped every handler
+
+        def route_path() -> str:
+            return str(getattr(scope.get("route"), "path", "unmatched"))
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS:
+                    headers.setdefault(name, value)
+                if route_path() != "/docs":
+                    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                if scope["path"].startswith("/api/"):
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            path = route_path()
+            self.requests.labels(scope["method"], path, str(status)).inc()
+            self.latency.labels(path).observe(time.perf_counter() - started)
+
+
 def _install_observability(api: FastAPI) -> None:
     registry = CollectorRegistry()
     requests = Counter(
         "netbank_http_requests", "HTTP requests", ["method", "route", "status"], registry=registry
     )
     latency = Histogram("netbank_http_request_seconds", "HTTP request latency", ["route"], registry=registry)
-
-    @api.middleware("http")
-    async def _headers_and_metrics(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        requests.labels(request.method, path, str(response.status_code)).inc()
-        latency.labels(path).observe(time.perf_counter() - started)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if path != "/docs":
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-            )
-        if request.url.path.startswith("/api/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    api.add_middleware(HeadersAndMetrics, requests=requests, latency=latency)
 
     @api.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
