@@ -23,12 +23,12 @@ from netbank.client import ukey as client
 from netbank.services.ports import Deps
 from tests.builders import Api, otp_customer
 from tests.integration.test_ukey import (
-    REVOCATION,
     CertificateCustomer,
     app_state,
     certificate_customer,
     login,
 )
+from tests.integration.test_ukey_interop import revoke
 from tests.softhsm import USER_PIN
 
 __all__ = ["app_state"]  # the HSM-enabled app of test_ukey
@@ -138,15 +138,7 @@ def test_expired_challenges_revoked_certificates_and_bad_pastes_are_refused_on_t
     # Revoked at the counter between the challenge and the answer.
     command, form = ask_challenge(web, "zh")
     answer = answer_of(c, command)
-    r = api.post(
-        REVOCATION,
-        c.teller,
-        customer_number=c.person.number,
-        identity_check_id=c.check,
-        registration_account_number=c.card,
-        reason="key_compromise",
-    )
-    assert r.status_code == 200, r.text
+    revoke(api, c)
     text = refused(web, form, answer, "zh", "K1_CERTIFICATE_REVOKED", 422)
     # No valid UKEY certificate any more: the UKEY is no longer offered.
     assert 'id="ukey-step-up-form"' not in text and 'id="ukey-command"' not in text
