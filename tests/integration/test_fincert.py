@@ -18,17 +18,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from netbank.adapters.clock import SettableClock
-from netbank.adapters.db.tables import fincert_certificates, fincert_registrations
+from netbank.adapters.db.tables import fincert_certificates, fincert_registrations, fincert_superseded
 from netbank.adapters.fincert import HMACPINDigester, HSMFinCertCA
 from netbank.adapters.fincert_keys import PKCS11KeyStore
 from netbank.adapters.notify import FileSender
 from netbank.adapters.policies import StaticPolicyBook
 from netbank.bootstrap import App, bootstrap
 from netbank.demo import KOREAN, kr_rrn, load_korean
+from netbank.domain import fincert as fc
 from netbank.domain.errors import DomainError
 from netbank.entrypoints.api.app import create_app
 from netbank.services import fincert, institutions
@@ -528,7 +530,7 @@ def test_suspend_restore_change_pin_and_revoke_only_at_the_issuing_bank(world: A
 @pytest.mark.rule("F5", kind="allow")
 @pytest.mark.rule("F5", kind="refuse")
 def test_renewal_only_in_the_last_30_days_and_only_at_the_issuing_bank(
-    world: Api, outbox: Outbox, clock: SettableClock
+    world: Api, outbox: Outbox, clock: SettableClock, app_state: App
 ) -> None:
     api = world
     first = issue(api, outbox, "hana")
@@ -546,7 +548,44 @@ def test_renewal_only_in_the_last_30_days_and_only_at_the_issuing_bank(
     old_end = date.fromisoformat(first["not_after"][:10])
     assert renewed["not_after"][:10] == old_end.replace(year=old_end.year + 3).isoformat()
     assert sorted(x["institution"] for x in renewed["registrations"]) == ["hana", "ksfc"]
-    clock.advance(timedelta(days=3 * 365 + 60))
+
+    # The certificate the renewal replaced has not expired: from the renewal on, the service
+    # publishes it as revoked, reason superseded (CRL and the responder's status source).
+    renewed_at = clock.now()
+    assert renewed["serial"] != first["serial"]
+    with api.engine.connect() as conn:
+        kept = conn.execute(
+            select(
+                fincert_superseded.c.serial,
+                fincert_superseded.c.not_after,
+                fincert_superseded.c.superseded_at,
+            )
+        ).all()
+    assert [(row.serial, row.superseded_at) for row in kept] == [(first["serial"], renewed_at)]
+    assert kept[0].not_after.isoformat()[:10] == first["not_after"][:10]
+
+    def crl_entry(serial: str) -> x509.RevokedCertificate | None:
+        crl = x509.load_der_x509_crl(api.client.get("/pki/fincert/crl").content)
+        return crl.get_revoked_certificate_by_serial_number(int(serial, 16))
+
+    def status(serial: str) -> fc.PublishedStatus:
+        with app_state.deps.uow(readonly=True) as uow:
+            return fincert.certificate_status(uow, serial, clock.now())
+
+    entry = crl_entry(first["serial"])
+    assert entry is not None and entry.revocation_date_utc == renewed_at.replace(microsecond=0)
+    assert (
+        entry.extensions.get_extension_for_class(x509.CRLReason).value.reason is x509.ReasonFlags.superseded
+    )
+    assert crl_entry(renewed["serial"]) is None
+    superseded = fc.PublishedStatus(known=True, revoked_at=renewed_at, reason=fc.PublishedReason.SUPERSEDED)
+    assert status(first["serial"]) == superseded
+    assert status(renewed["serial"]) == fc.PublishedStatus(known=True)
+    # Once the old certificate has expired it leaves the CRL (RFC 5280 3.3); its status stays.
+    clock.advance(timedelta(days=30))
+    assert crl_entry(first["serial"]) is None
+    assert status(first["serial"]) == superseded
+    clock.advance(timedelta(days=3 * 365 + 30))
     refused_in_every_language(
         api,
         422,

@@ -11,8 +11,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,9 +25,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from netbank.adapters.clock import SettableClock
+from netbank.adapters.db.tables import fincert_certificates
 from netbank.adapters.fincert import HSMFinCertCA, ocsp_signer_label
+from netbank.adapters.policies import StaticPolicyBook, TomlPolicyBook
 from netbank.bootstrap import App
 from netbank.domain.errors import DomainError
 from netbank.entrypoints.api.app import create_app
@@ -65,6 +69,13 @@ def real_time(clock: SettableClock) -> SettableClock:
 def live(real_time: SettableClock, world: Api, app_state: App) -> Iterator[tuple[Api, str]]:
     """The demo world made at the real time, and netbank's API served by uvicorn on a free port
     in a thread of this process (it shares the HSM session, the database and the clock)."""
+    with serving(app_state) as server:
+        yield world, server
+
+
+@contextmanager
+def serving(app_state: App) -> Iterator[str]:
+    """netbank's API served by uvicorn on a free port in a thread of this process; its URL."""
     port = free_port()
     config = uvicorn.Config(create_app(app_state), host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
@@ -75,7 +86,7 @@ def live(real_time: SettableClock, world: Api, app_state: App) -> Iterator[tuple
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
     try:
-        yield world, f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}"
     finally:
         srv.should_exit = True
         thread.join(timeout=20)
@@ -146,19 +157,110 @@ def test_openssl_ocsp_says_good_then_revoked_after_the_holder_revokes_and_after_
     assert f"{leaf}: revoked" in answer, answer
 
 
+def openssl_time(moment: datetime) -> str:
+    """How ``openssl ocsp -resp_text`` prints a time (GMT, to the second)."""
+    return f"{moment:%b} {moment.day:2d} {moment:%H:%M:%S %Y} GMT"
+
+
+def hold_columns(api: Api, serial: str) -> tuple[datetime | None, datetime | None]:
+    """``revoked_at`` and ``suspended_at`` of the certificate with ``serial``."""
+    c = fincert_certificates.c
+    with api.engine.connect() as conn:
+        row = conn.execute(select(c.revoked_at, c.suspended_at).where(c.serial == serial)).one()
+    return row.revoked_at, row.suspended_at
+
+
 @pytest.mark.rule("F4", kind="refuse")
 def test_a_suspended_certificate_is_on_hold_and_good_again_once_restored(
-    live: tuple[Api, str], outbox: Outbox, tmp_path: Path
+    live: tuple[Api, str], real_time: SettableClock, outbox: Outbox, tmp_path: Path
 ) -> None:
     api, server = live
     root, issuing = ca_files(api, tmp_path)
-    leaf = leaf_file(issue(api, outbox, "woori"), tmp_path / "leaf.pem")
+    made = issue(api, outbox, "woori")
+    leaf = leaf_file(made, tmp_path / "leaf.pem")
     url = f"{server}/api/v1/fincert/ocsp"
+    # Suspended two minutes ago: the hold is published since then, from suspended_at.
+    now = real_time.now().replace(microsecond=0)
+    held_since = now - timedelta(minutes=2)
+    real_time.set(held_since)
     assert api.post(f"{ME}/suspend", login(api, "woori")).status_code == 204
+    real_time.set(now)
+    assert hold_columns(api, made["serial"]) == (None, held_since)
     held = openssl_ocsp(url, root, issuing, "-cert", str(leaf))
     assert f"{leaf}: revoked" in held and "Reason: certificateHold" in held, held
+    assert f"Revocation Time: {openssl_time(held_since)}" in held, held
     assert api.post(f"{ME}/restore", strong(api, outbox, "woori")).status_code == 204
+    assert hold_columns(api, made["serial"]) == (None, None)
     assert f"{leaf}: good" in openssl_ocsp(url, root, issuing, "-cert", str(leaf))
+
+
+def one_year_policies() -> StaticPolicyBook:
+    """The shipped policies (cheap argon2), with KB's financial certificates valid one year and
+    renewable in their last 365 days: a renewal falls due within a month of the issue, while
+    the service CA and its OCSP signer (valid two years) made then are still valid today."""
+    book = TomlPolicyBook(Path(__file__).resolve().parents[2] / "policies")
+    policies = []
+    for p in book.all():
+        p = replace(p, password=replace(p.password, argon2_time_cost=1, argon2_memory_kib=256))
+        if p.institution_code == "kb":
+            p = replace(p, fincert=replace(p.fincert, validity_years=1, renewal_window_days=365))
+        policies.append(p)
+    return StaticPolicyBook(policies)
+
+
+@pytest.fixture
+def a_month_ago(clock: SettableClock) -> datetime:
+    """The real time now (to the second), with netbank's clock set 30 days earlier: requested
+    before ``world``, the demo world and the service CA are made then."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    clock.set(now - timedelta(days=30))
+    return now
+
+
+@pytest.mark.rule("F5", kind="refuse")
+@pytest.mark.rule("F7", kind="refuse")
+@pytest.mark.parametrize("policies", [pytest.param(one_year_policies(), id="one-year")])
+def test_after_a_renewal_the_old_serial_is_revoked_as_superseded_and_the_new_one_good(
+    a_month_ago: datetime, world: Api, app_state: App, clock: SettableClock, outbox: Outbox, tmp_path: Path
+) -> None:
+    """The renewal re-certifies the key under a new serial; the old certificate, not expired
+    yet, is revoked (superseded) from the renewal on: openssl ocsp, the CRL openssl verify
+    checks, and a signature made with it before the renewal."""
+    api, now = world, a_month_ago
+    root, issuing = ca_files(api, tmp_path)
+    old = leaf_file(issue(api, outbox, "kb"), tmp_path / "old.pem")  # a month ago
+    clock.set(now)
+    with serving(app_state) as server:
+        url = f"{server}/api/v1/fincert/ocsp"
+        kb = login(api, "kb")
+        message = base64.b64encode(b"pay 1").decode()
+        r = api.post(f"{ME}/sign", kb, pin=PIN, purpose="02", message_base64=message)
+        assert r.status_code == 200, r.text
+        signed_before = r.json()["cms_base64"]
+        assert api.post("/api/v1/fincert/verify", cms_base64=signed_before).status_code == 200
+        assert f"{old}: good" in openssl_ocsp(url, root, issuing, "-cert", str(old))
+        assert openssl_verify_with_crls(api, root, issuing, old, tmp_path).startswith("0\n")
+
+        r = api.post(f"{ME}/renew", strong(api, outbox, "kb"), pin=PIN)
+        assert r.status_code == 200, r.text
+        new = leaf_file(r.json(), tmp_path / "new.pem")
+        answer = openssl_ocsp(url, root, issuing, "-cert", str(old), "-cert", str(new))
+        assert f"{old}: revoked" in answer and "Reason: superseded" in answer, answer
+        assert f"Revocation Time: {openssl_time(now)}" in answer, answer
+        assert f"{new}: good" in answer, answer
+
+        after = openssl_verify_with_crls(api, root, issuing, old, tmp_path)
+        assert not after.startswith("0\n") and "certificate revoked" in after, after
+        current = openssl_verify_with_crls(api, root, issuing, new, tmp_path)
+        assert current.startswith("0\n") and f"{new}: OK" in current, current
+
+        # A signature the old certificate made is refused like any revoked certificate's.
+        for lang in ("ko", "zh", "en"):
+            r = api.post("/api/v1/fincert/verify", None, lang, cms_base64=signed_before)
+            assert r.status_code == 422 and r.json()["error"]["code"] == "F4_CERTIFICATE_REVOKED", r.text
+        r = api.post(f"{ME}/sign", login(api, "kb"), pin=PIN, purpose="02", message_base64=message)
+        assert r.status_code == 200, r.text
+        assert api.post("/api/v1/fincert/verify", cms_base64=r.json()["cms_base64"]).status_code == 200
 
 
 def test_an_unknown_serial_is_unknown_and_garbage_is_a_malformed_request(

@@ -156,10 +156,12 @@ class FinancialCertificate:
     key_sealed: bytes | None = None
     pin_failures: int = 0
     pin_locked: bool = False
-    #: When it was revoked; while suspended, since when it is on hold (RFC 5280 treats a hold
-    #: as a revocation with reason certificateHold that may be lifted).
+    #: When it was revoked (폐기, or replaced by an issue or re-issue); revocation only.
     revoked_at: datetime | None = None
     revocation_reason: RevocationReason | None = None
+    #: While suspended (정지), since when it is on hold (RFC 5280 treats a hold as a revocation
+    #: with reason certificateHold that may be lifted); None otherwise.
+    suspended_at: datetime | None = None
     id: int | None = field(default=None)
 
     @property
@@ -202,7 +204,7 @@ class FinancialCertificate:
         if self.status is CertificateStatus.SUSPENDED:
             raise Conflict(Code.F4_ALREADY_SUSPENDED)
         self.status = CertificateStatus.SUSPENDED
-        self.revoked_at = now  # on hold since
+        self.suspended_at = now
 
     def restore(self, now: datetime) -> None:
         self.ensure_not_revoked()
@@ -210,13 +212,14 @@ class FinancialCertificate:
             raise Conflict(Code.F4_NOT_SUSPENDED)
         self.ensure_not_expired(now)
         self.status = CertificateStatus.VALID
-        self.revoked_at = None
+        self.suspended_at = None
 
     def revoke(self, reason: RevocationReason, now: datetime) -> None:
         self.ensure_not_revoked()
         self.status = CertificateStatus.REVOKED
         self.revoked_at = now
         self.revocation_reason = reason
+        self.suspended_at = None  # revoked for good: no longer merely on hold
 
     def ensure_revocable_at(self, institution_id: int) -> None:
         """F4: 폐기 happens at the issuing bank."""
@@ -238,24 +241,70 @@ class FinancialCertificate:
             )
         return add_years(self.not_after, rules.validity_years)
 
+    def renew(self, serial: str, der: bytes, not_after: datetime, now: datetime) -> SupersededCertificate:
+        """F5 renewal: the certificate now carries the new serial and DER, valid from ``now``
+        until ``not_after``; the certificate it replaced is returned, superseded since ``now``
+        (a relying party must learn it is no longer good, although it has not expired)."""
+        if self.id is None:
+            raise ValueError("renewing a certificate that was never stored")
+        old = SupersededCertificate(
+            certificate_id=self.id,
+            serial=self.serial,
+            der=self.der,
+            not_before=self.not_before,
+            not_after=self.not_after,
+            superseded_at=now,
+        )
+        self.serial, self.der, self.not_before, self.not_after = serial, der, now, not_after
+        return old
 
-def published_status(certificate: FinancialCertificate | None, now: datetime) -> PublishedStatus:
+
+@dataclass(eq=False)
+class SupersededCertificate:
+    """F5: a certificate a renewal replaced (same key, earlier serial). Published as revoked,
+    reason superseded, since the renewal, until its own expiry."""
+
+    certificate_id: int
+    serial: str
+    der: bytes
+    not_before: datetime
+    not_after: datetime
+    superseded_at: datetime
+    id: int | None = field(default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class SerialRecord:
+    """What the service keeps about one serial it issued, as far as its status goes: the
+    state of the certificate that carries it, or (``superseded_at`` set) that a renewal
+    replaced it then."""
+
+    serial: str
+    status: CertificateStatus
+    revoked_at: datetime | None = None
+    revocation_reason: RevocationReason | None = None
+    suspended_at: datetime | None = None
+    superseded_at: datetime | None = None
+
+
+def published_status(record: FinancialCertificate | SerialRecord | None, now: datetime) -> PublishedStatus:
     """F4/F5, as the service publishes them: a valid certificate is good (expiry is the
     relying party's check), a revoked one (폐기, or superseded by an issue or re-issue) is
-    revoked since then, and a suspended one (정지) is revoked with reason certificateHold since
-    it was suspended (``now`` for a hold whose start was not recorded). None: unknown."""
-    if certificate is None:
+    revoked since then, a serial a renewal replaced is revoked with reason superseded since the
+    renewal, and a suspended one (정지) is revoked with reason certificateHold since it was
+    suspended (``now`` for a hold whose start was not recorded). None: unknown."""
+    if record is None:
         return PublishedStatus(known=False)
-    if certificate.status is CertificateStatus.VALID:
+    if isinstance(record, SerialRecord) and record.superseded_at is not None:
+        return PublishedStatus(known=True, revoked_at=record.superseded_at, reason=PublishedReason.SUPERSEDED)
+    if record.status is CertificateStatus.VALID:
         return PublishedStatus(known=True)
-    if certificate.status is CertificateStatus.SUSPENDED:
+    if record.status is CertificateStatus.SUSPENDED:
         return PublishedStatus(
-            known=True, revoked_at=certificate.revoked_at or now, reason=PublishedReason.CERTIFICATE_HOLD
+            known=True, revoked_at=record.suspended_at or now, reason=PublishedReason.CERTIFICATE_HOLD
         )
-    reason = certificate.revocation_reason or RevocationReason.REVOKED_BY_HOLDER
-    return PublishedStatus(
-        known=True, revoked_at=certificate.revoked_at or now, reason=_PUBLISHED_REASONS[reason]
-    )
+    reason = record.revocation_reason or RevocationReason.REVOKED_BY_HOLDER
+    return PublishedStatus(known=True, revoked_at=record.revoked_at or now, reason=_PUBLISHED_REASONS[reason])
 
 
 def ensure_may_issue(

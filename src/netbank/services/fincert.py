@@ -431,7 +431,9 @@ def reissue_certificate(deps: Deps, actor: CustomerActor, pin: str) -> Certifica
 
 def renew_certificate(deps: Deps, actor: CustomerActor, pin: str) -> CertificateView:
     """F5: only at the issuing bank and only in the last days before expiry: the same key is
-    certified again until the old expiry plus the validity; registrations and PIN stay."""
+    certified again until the old expiry plus the validity; registrations and PIN stay. The old
+    certificate is published as revoked, reason superseded, from the renewal on (OCSP, CRL, and
+    a signature made with it is refused F4_CERTIFICATE_REVOKED)."""
     service = _service(deps)
     _ensure_bank(deps, actor)
     policy = deps.policies.policy_for(actor.institution_code)
@@ -441,13 +443,14 @@ def renew_certificate(deps: Deps, actor: CustomerActor, pin: str) -> Certificate
         not_after = certificate.renewed_not_after(actor.institution_id, now, policy.fincert)
         _check_pin(deps, uow, certificate, pin, policy, now, actor.institution_code)
         _, issuing = _authorities(uow)
-        old_serial = certificate.serial
         public_key_der = service.ca.public_key_of(certificate.der)
-        certificate.serial, certificate.der = service.ca.issue(
+        serial, der = service.ca.issue(
             issuing, public_key_der, holder_name=certificate.holder_name, not_before=now, not_after=not_after
         )
-        certificate.not_before, certificate.not_after = now, not_after
-        _audit(uow, actor.institution_code, now, actor.label, "renewed", certificate, previous=old_serial)
+        # The old certificate is published as superseded from now until its own expiry.
+        old = certificate.renew(serial, der, not_after, now)
+        uow.fincert.add_superseded(old)
+        _audit(uow, actor.institution_code, now, actor.label, "renewed", certificate, previous=old.serial)
         uow.commit()
         return _view(uow, certificate, uow.customers.document_of(actor.customer_id).number_masked)
 
@@ -761,7 +764,7 @@ def certificate_status(uow: UnitOfWork, serial: str, now: datetime) -> fc.Publis
     """F4/F5: what the service publishes about a serial (hex, lower case), from the database.
     The one source of revocation status: the OCSP responder answers from it and institutions
     verifying a signature refuse on it."""
-    return fc.published_status(uow.fincert.certificate_by_serial(serial), now)
+    return fc.published_status(uow.fincert.serial_record(serial), now)
 
 
 #: The CRL distribution point of the service's customer certificates: ``/pki/fincert/crl``
@@ -790,7 +793,7 @@ def current_crl(deps: Deps, ca_name: str) -> bytes:
         root, issuing = _authorities(uow)
         if ca_name == CRL_NAME:
             authority = issuing
-            revoked = [(c.serial, fc.published_status(c, now)) for c in uow.fincert.unexpired_not_valid(now)]
+            revoked = [(r.serial, fc.published_status(r, now)) for r in uow.fincert.unexpired_not_valid(now)]
         elif ca_name == root.key_label:
             authority, revoked = root, []
         else:

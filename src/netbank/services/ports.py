@@ -24,6 +24,8 @@ from netbank.domain.enrolment import AccountLink, Contract
 from netbank.domain.fincert import FinancialCertificate, RegistrationFlow, SignaturePurpose
 from netbank.domain.fincert import PublishedStatus as FinCertPublishedStatus
 from netbank.domain.fincert import Registration as FinCertRegistration
+from netbank.domain.fincert import SerialRecord as FinCertSerialRecord
+from netbank.domain.fincert import SupersededCertificate as FinCertSuperseded
 from netbank.domain.fincert_devices import ConnectAttempt, DevicePolicy, DeviceToken
 from netbank.domain.identity import DocumentType
 from netbank.domain.institution import Branch, Institution, Teller
@@ -518,8 +520,13 @@ class FinCertRepository(Protocol):
     def certificate(
         self, certificate_id: int, *, for_update: bool = False
     ) -> FinancialCertificate | None: ...
-    def certificate_by_serial(self, serial: str) -> FinancialCertificate | None: ...
-    def unexpired_not_valid(self, now: datetime) -> builtins.list[FinancialCertificate]: ...
+    def serial_record(self, serial: str) -> FinCertSerialRecord | None:
+        """F4/F5: what is kept about a serial (its certificate, or that a renewal replaced
+        it), in one indexed query: the OCSP responder's source."""
+        ...
+
+    def unexpired_not_valid(self, now: datetime) -> builtins.list[FinCertSerialRecord]: ...
+    def add_superseded(self, superseded: FinCertSuperseded) -> None: ...
     def live_certificate_of(
         self, person_digest: str, *, for_update: bool = False
     ) -> FinancialCertificate | None: ...

@@ -8,17 +8,36 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Row,
+    Select,
+    bindparam,
+    exists,
+    insert,
+    literal,
+    null,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session as OrmSession
 
 from netbank.adapters.db import tables as t
+from netbank.adapters.db.types import UTCDateTime
 from netbank.domain.fincert import (
     CertificateStatus,
     FinancialCertificate,
     Registration,
     RegistrationFlow,
     RegistrationStatus,
+    RevocationReason,
+    SerialRecord,
+    SupersededCertificate,
 )
 from netbank.services.ports import FinCertAuthority
 
@@ -39,6 +58,43 @@ def _signing_certificate_statement() -> Select[FinancialCertificate, bool]:
         .where(c.person_digest == person, c.status != CertificateStatus.REVOKED.value)
         .with_for_update(of=t.fincert_certificates)
         .execution_options(populate_existing=True)
+    )
+
+
+def _serial_records(
+    certificates_where: ColumnElement[bool], superseded_where: ColumnElement[bool]
+) -> CompoundSelect[tuple[str, str, datetime | None, str | None, datetime | None, datetime | None]]:
+    """The status columns of the certificates and of the superseded serials that match, in one
+    statement (``SerialRecord``'s fields, in order)."""
+    c, sup = t.fincert_certificates.c, t.fincert_superseded.c
+    return union_all(
+        select(
+            c.serial,
+            c.status,
+            c.revoked_at,
+            c.revocation_reason,
+            c.suspended_at,
+            type_coerce(null(), UTCDateTime).label("superseded_at"),
+        ).where(certificates_where),
+        select(
+            sup.serial,
+            literal(CertificateStatus.REVOKED.value, c.status.type),
+            null(),
+            null(),
+            null(),
+            sup.superseded_at,
+        ).where(superseded_where),
+    )
+
+
+def _serial_record(row: Row[Any]) -> SerialRecord:
+    return SerialRecord(
+        serial=row.serial,
+        status=CertificateStatus(row.status),
+        revoked_at=row.revoked_at,
+        revocation_reason=None if row.revocation_reason is None else RevocationReason(row.revocation_reason),
+        suspended_at=row.suspended_at,
+        superseded_at=row.superseded_at,
     )
 
 
@@ -96,20 +152,26 @@ class SqlFinCert:
             stmt = stmt.with_for_update().execution_options(populate_existing=True)
         return self.s.scalars(stmt).first()
 
-    def certificate_by_serial(self, serial: str) -> FinancialCertificate | None:
-        stmt = select(FinancialCertificate).where(t.fincert_certificates.c.serial == serial)
-        return self.s.scalars(stmt).first()
+    def serial_record(self, serial: str) -> SerialRecord | None:
+        """What is kept about ``serial``: the certificate carrying it or the serial a renewal
+        replaced; one statement, each branch a unique-index lookup."""
+        c, sup = t.fincert_certificates.c, t.fincert_superseded.c
+        row = self.s.execute(_serial_records(c.serial == serial, sup.serial == serial)).first()
+        return None if row is None else _serial_record(row)
 
-    def unexpired_not_valid(self, now: datetime) -> list[FinancialCertificate]:
-        """Certificates revoked, superseded or suspended that have not expired yet: a CRL's
-        entries (an expired certificate may leave the CRL, RFC 5280 3.3)."""
-        c = t.fincert_certificates.c
-        stmt = (
-            select(FinancialCertificate)
-            .where(c.status != CertificateStatus.VALID, c.not_after > now)
-            .order_by(c.id)
-        )
-        return list(self.s.scalars(stmt))
+    def unexpired_not_valid(self, now: datetime) -> list[SerialRecord]:
+        """Serials revoked, suspended or superseded (by an issue, a re-issue or a renewal) whose
+        certificate has not expired yet: a CRL's entries (an expired certificate may leave the
+        CRL, RFC 5280 3.3), in serial order."""
+        c, sup = t.fincert_certificates.c, t.fincert_superseded.c
+        stmt = _serial_records(
+            (c.status != CertificateStatus.VALID.value) & (c.not_after > now), sup.not_after > now
+        ).order_by("serial")
+        return [_serial_record(row) for row in self.s.execute(stmt)]
+
+    def add_superseded(self, superseded: SupersededCertificate) -> None:
+        self.s.add(superseded)
+        self.s.flush()
 
     def live_certificate_of(
         self, person_digest: str, *, for_update: bool = False

@@ -46,6 +46,7 @@ from netbank.domain.fincert import FinancialCertificate, FlowStep, RegistrationF
 from netbank.domain.fincert import Registration as FinCertRegistration
 from netbank.domain.fincert import RegistrationStatus as FinCertRegistrationStatus
 from netbank.domain.fincert import RevocationReason as FinCertRevocationReason
+from netbank.domain.fincert import SupersededCertificate as FinCertSuperseded
 from netbank.domain.fincert_devices import ConnectAttempt, ConnectStatus, DeviceToken
 from netbank.domain.identity import DocumentType
 from netbank.domain.institution import Branch, Institution, InstitutionKind, StaffRole, Teller
@@ -656,7 +657,10 @@ fincert_certificates = Table(
     Column("der", LargeBinary, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
     Column("revocation_reason", StrEnumType(FinCertRevocationReason), nullable=True),
+    # F4 정지: since when it is on hold (migration 0008; revoked_at is for revocation only).
+    Column("suspended_at", UTCDateTime, nullable=True),
     CheckConstraint("status IN ('valid', 'suspended', 'revoked')", name="status_known"),
+    CheckConstraint("status = 'suspended' OR suspended_at IS NULL", name="suspended_at_only_on_hold"),
     CheckConstraint("pin_failures >= 0", name="pin_failures_not_negative"),
     CheckConstraint(
         "(status = 'revoked') = (revoked_at IS NOT NULL AND revocation_reason IS NOT NULL)",
@@ -670,6 +674,20 @@ fincert_certificates = Table(
         sqlite_where=text("status <> 'revoked'"),
         postgresql_where=text("status <> 'revoked'"),
     ),
+)
+
+# F5: the certificates a renewal replaced (same key, earlier serial), published as revoked
+# with reason superseded from the renewal until their own expiry (OCSP, CRL).
+fincert_superseded = Table(
+    "fincert_superseded",
+    metadata,
+    _pk(),
+    _fk("certificate_id", "fincert_certificates.id"),
+    Column("serial", String(40), nullable=False, unique=True),
+    Column("der", LargeBinary, nullable=False),
+    Column("not_before", UTCDateTime, nullable=False),
+    Column("not_after", UTCDateTime, nullable=False, index=True),
+    Column("superseded_at", UTCDateTime, nullable=False),
 )
 
 fincert_registrations = Table(
@@ -797,6 +815,7 @@ def map_domain() -> None:
     m(OwnLimits, own_limits)
     m(Payee, payees)
     m(FinancialCertificate, fincert_certificates)
+    m(FinCertSuperseded, fincert_superseded)
     m(FinCertRegistration, fincert_registrations)
     m(RegistrationFlow, fincert_flows)
     m(ConnectAttempt, fincert_connect_attempts)
