@@ -8,15 +8,32 @@ means "no preference": the browser's language decides."""
 
 from __future__ import annotations
 
+from netbank.domain.customer import Customer
 from netbank.domain.errors import AuthenticationFailed
+from netbank.domain.institution import Teller
 from netbank.domain.locale import ensure_supported_locale
 from netbank.services import auth
 from netbank.services.common import CustomerActor, TellerActor
-from netbank.services.ports import Deps
+from netbank.services.ports import Deps, UnitOfWork
 
 
 def _checked(locale: str | None) -> str | None:
     return None if locale is None else ensure_supported_locale(locale)
+
+
+def _record(uow: UnitOfWork, *, customer_id: int | None, teller_id: int | None) -> Customer | Teller | None:
+    """The record a preference is kept on: the member of staff's, else the customer's (locked)."""
+    if teller_id is not None:
+        return uow.tellers.get(teller_id)
+    if customer_id is not None:
+        return uow.customers.get(customer_id, for_update=True)
+    return None
+
+
+def _store(uow: UnitOfWork, record: Customer | Teller | None, chosen: str | None) -> None:
+    if record is not None and record.preferred_locale != chosen:
+        record.preferred_locale = chosen
+        uow.commit()
 
 
 def customer_locale(deps: Deps, actor: CustomerActor) -> str | None:
@@ -31,10 +48,7 @@ def set_customer_locale(deps: Deps, actor: CustomerActor, locale: str | None) ->
     ``LOCALE_UNSUPPORTED``), or no language any more (None). Returns what is now stored."""
     chosen = _checked(locale)
     with deps.uow() as uow:
-        customer = uow.customers.get(actor.customer_id, for_update=True)
-        if customer is not None and customer.preferred_locale != chosen:
-            customer.preferred_locale = chosen
-            uow.commit()
+        _store(uow, _record(uow, customer_id=actor.customer_id, teller_id=None), chosen)
     return chosen
 
 
@@ -49,10 +63,7 @@ def set_staff_locale(deps: Deps, actor: TellerActor, locale: str | None) -> str 
     """As :func:`set_customer_locale`, for a teller, an admin or an auditor."""
     chosen = _checked(locale)
     with deps.uow() as uow:
-        teller = uow.tellers.get(actor.teller_id)
-        if teller is not None and teller.preferred_locale != chosen:
-            teller.preferred_locale = chosen
-            uow.commit()
+        _store(uow, _record(uow, customer_id=None, teller_id=actor.teller_id), chosen)
     return chosen
 
 
@@ -69,17 +80,8 @@ def choose_locale(deps: Deps, token: str | None, locale: str) -> bool:
             session = auth.live_session(deps, uow, token)
         except AuthenticationFailed:
             return False
-        if session.teller_id is not None:
-            person = uow.tellers.get(session.teller_id)
-            if person is None or person.locked:
-                return False
-            person.preferred_locale = chosen
-        elif session.customer_id is not None:
-            customer = uow.customers.get(session.customer_id, for_update=True)
-            if customer is None:
-                return False
-            customer.preferred_locale = chosen
-        else:
+        record = _record(uow, customer_id=session.customer_id, teller_id=session.teller_id)
+        if record is None or (isinstance(record, Teller) and record.locked):
             return False
-        uow.commit()
+        _store(uow, record, chosen)
     return True
