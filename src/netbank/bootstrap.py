@@ -30,6 +30,8 @@ class App:
     deps: Deps
 
     def close(self) -> None:
+        if isinstance(self.deps.uow, SqlUnitOfWorkFactory):
+            self.deps.uow.close()
         self.engine.dispose()
 
 

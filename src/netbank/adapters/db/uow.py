@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from types import TracebackType
 from typing import Self
 
@@ -14,11 +13,8 @@ from netbank.adapters.db.fincert_device_repository import SqlFinCertDevices
 from netbank.adapters.db.fincert_repository import SqlFinCert
 from netbank.adapters.db.pki_repository import SqlPKI
 from netbank.adapters.db.tables import map_domain
+from netbank.adapters.db.writers import WriterQueue, lock_path_for
 from netbank.services import ports
-
-#: How long a writing unit of work waits for the other threads' (SQLite); after that it goes
-#: on to SQLite's own busy timeout.
-WRITER_WAIT_SECONDS = 30.0
 
 
 class SqlUnitOfWork:
@@ -43,7 +39,7 @@ class SqlUnitOfWork:
         factory: sessionmaker,  # type: ignore[type-arg]
         *,
         readonly: bool = False,
-        writers: threading.RLock | None = None,
+        writers: WriterQueue | None = None,
     ) -> None:
         self._factory = factory
         self._readonly = readonly
@@ -52,7 +48,7 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> Self:
         if self._writers is not None:
-            self._holds_writers = self._writers.acquire(timeout=WRITER_WAIT_SECONDS)
+            self._holds_writers = self._writers.acquire()
         try:
             self.session = self._factory()
             # Tell the SQLite begin hook whether to take the write lock up front.
@@ -110,12 +106,15 @@ class SqlUnitOfWorkFactory:
         map_domain()
         self.engine = engine
         self._factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
-        # SQLite has one writer at a time. The threads of one process queue for it here, and
-        # the next one starts the moment the last commits; otherwise they would poll in
-        # SQLite's busy handler, whose sleeps grow to 100 ms, and the unlucky ones would wait
-        # most of a second behind luckier late-comers (p99 of bench/transfers.py). Other
-        # processes still meet in the busy handler.
-        self._writers = threading.RLock() if engine.dialect.name == "sqlite" else None
+        # SQLite has one writer at a time: writers queue for it (threads and processes alike,
+        # see writers.py) instead of polling in SQLite's busy handler.
+        self._writers = (
+            WriterQueue(lock_path_for(engine.url.database)) if engine.dialect.name == "sqlite" else None
+        )
+
+    def close(self) -> None:
+        if self._writers is not None:
+            self._writers.close()
 
     def __call__(self, *, readonly: bool = False) -> ports.UnitOfWork:
         return SqlUnitOfWork(self._factory, readonly=readonly, writers=self._writers)

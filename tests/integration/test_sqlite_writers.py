@@ -1,0 +1,159 @@
+"""SQLite's writers queue before they begin, threads and processes alike
+(adapters/db/writers.py), instead of polling in SQLite's busy handler."""
+
+from __future__ import annotations
+
+import fcntl
+import multiprocessing
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from netbank.adapters.db.writers import WriterQueue, lock_path_for
+from netbank.bootstrap import App, bootstrap
+from netbank.domain.audit import verify_chain
+from tests.conftest import make_settings
+
+
+def _free(lock_path: Path) -> bool:
+    """Whether another open file of ``lock_path`` could take the lock now (an flock belongs to
+    the open file, so this works within one process too)."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
+@pytest.fixture
+def sqlite_state(sqlite_template: Path, tmp_path: Path) -> Iterator[App]:
+    database = tmp_path / "netbank.sqlite3"
+    shutil.copyfile(sqlite_template, database)
+    state = bootstrap(make_settings(f"sqlite:///{database}", tmp_path))
+    try:
+        yield state
+    finally:
+        state.close()
+
+
+def test_the_queue_file_sits_beside_the_database() -> None:
+    assert lock_path_for("/srv/netbank/netbank.sqlite3") == Path("/srv/netbank/netbank.sqlite3-writers")
+    assert lock_path_for(":memory:") is None
+    assert lock_path_for(None) is None
+
+
+def test_a_writing_unit_of_work_holds_the_queue_and_a_reading_one_does_not(sqlite_state: App) -> None:
+    lock_path = lock_path_for(sqlite_state.engine.url.database)
+    assert lock_path is not None
+    with sqlite_state.deps.uow(readonly=True) as uow:
+        uow.institutions.list()
+        assert _free(lock_path)
+    with sqlite_state.deps.uow() as uow:
+        uow.institutions.list()
+        assert not _free(lock_path)
+    assert _free(lock_path)
+
+
+def test_a_nested_writer_in_the_same_thread_does_not_wait_for_itself(tmp_path: Path) -> None:
+    lock_path = tmp_path / "db-writers"
+    queue = WriterQueue(lock_path)
+    assert queue.acquire()
+    assert queue.acquire()
+    queue.release()
+    assert not _free(lock_path), "the outer writer still holds the queue"
+    queue.release()
+    assert _free(lock_path)
+    queue.close()
+
+
+def test_a_second_thread_waits_until_the_first_releases(tmp_path: Path) -> None:
+    queue = WriterQueue(tmp_path / "db-writers")
+    got_it = threading.Event()
+
+    def second() -> None:
+        queue.acquire()
+        got_it.set()
+        queue.release()
+
+    assert queue.acquire()
+    thread = threading.Thread(target=second)
+    thread.start()
+    assert not got_it.wait(0.3)
+    queue.release()
+    assert got_it.wait(10)
+    thread.join()
+    queue.close()
+
+
+def _child_acquires(queue: WriterQueue, parent_holds: Any, got_it: Any) -> None:
+    parent_holds.wait(10)
+    queue.acquire()
+    got_it.set()
+    queue.release()
+
+
+def test_a_forked_process_queues_behind_its_parent(tmp_path: Path) -> None:
+    """A child made by fork (as some process managers do) inherits the parent's open queue
+    file; it must open its own, or it would share the parent's place in the queue."""
+    queue = WriterQueue(tmp_path / "db-writers")
+    assert queue.acquire()  # the parent opens the queue file
+    queue.release()
+    context = multiprocessing.get_context("fork")
+    parent_holds, got_it = context.Event(), context.Event()
+    child = context.Process(target=_child_acquires, args=(queue, parent_holds, got_it))
+    child.start()
+    try:
+        assert queue.acquire()
+        parent_holds.set()
+        assert not got_it.wait(0.5), "the child must wait for the parent"
+        queue.release()
+        assert got_it.wait(10)
+    finally:
+        child.join(10)
+    assert child.exitcode == 0
+    queue.close()
+
+
+def _append(database_url: str, data_dir: str, who: str, count: int) -> None:
+    state = bootstrap(make_settings(database_url, Path(data_dir)))
+    try:
+        for n in range(count):
+            with state.deps.uow() as uow:
+                uow.audit.append(
+                    chain="writers-test",
+                    at=state.deps.clock.now(),
+                    actor=who,
+                    event="test.append",
+                    subject=f"{who}:{n}",
+                    details={},
+                )
+                uow.commit()
+    finally:
+        state.close()
+
+
+def test_writers_of_two_processes_take_turns_and_the_chain_never_forks(
+    sqlite_state: App, tmp_path: Path
+) -> None:
+    url = str(sqlite_state.engine.url)
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_append, args=(url, str(tmp_path), who, 60)) for who in ("a", "b")]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
+    with sqlite_state.deps.uow(readonly=True) as uow:
+        entries = list(uow.audit.entries("writers-test"))
+        head_seq, head_hash = uow.audit.heads()["writers-test"]
+    assert [e.chain_seq for e in entries] == list(range(1, 121))
+    assert {e.actor for e in entries} == {"a", "b"}
+    assert verify_chain("writers-test", entries, head_seq, head_hash) == []
