@@ -750,3 +750,28 @@ def test_the_service_refuses_without_configuration_and_its_ca_is_created_once(
         refused_in_every_language(
             Api(client, app_state.engine), 422, "F1_SERVICE_NOT_CONFIGURED", ME, token, pin=PIN
         )
+
+
+@pytest.mark.rule("F1", kind="refuse")
+def test_a_period_the_service_ca_cannot_cover_is_refused_before_a_key_is_made(
+    world: Api, outbox: Outbox, clock: SettableClock, app_state: App
+) -> None:
+    """A certificate must lie within its issuing CA's validity (RFC 5280). Three years before
+    the issuing CA ends, a new certificate would outlive it: issuing is refused with the CA's
+    end date, in every language, and nothing is stored (no half-made certificate)."""
+    with app_state.deps.uow(readonly=True) as uow:
+        issuing = uow.fincert.active_authority("issuing")
+    assert issuing is not None
+    clock.set(issuing.not_after - timedelta(days=3 * 365 - 10))
+    token = strong(world, outbox, "kb")
+    refused_in_every_language(world, 422, "F1_CA_VALIDITY_EXCEEDED", ME, token, pin=PIN)
+    error = world.refused(422, "F1_CA_VALIDITY_EXCEEDED", ME, token, pin=PIN)
+    assert error["params"]["ca_not_after"] == issuing.not_after.date().isoformat()
+    # Before the issuing CA's start (a clock behind the one that made it) as well.
+    clock.set(issuing.not_before - timedelta(hours=1))
+    world.refused(422, "F1_CA_VALIDITY_EXCEEDED", ME, strong(world, outbox, "kb"), pin=PIN)
+    # A renewal adds three years to the old expiry: refused too once that passes the CA's end.
+    clock.set(issuing.not_after - timedelta(days=3 * 365 + 40))
+    issue(world, outbox, "kb")
+    clock.advance(timedelta(days=3 * 365 - 20))
+    world.refused(422, "F1_CA_VALIDITY_EXCEEDED", f"{ME}/renew", strong(world, outbox, "kb"), pin=PIN)

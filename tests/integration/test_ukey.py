@@ -586,6 +586,24 @@ def test_counter_refusals_without_a_pki_or_a_token(api: Api, deps: Deps, app_sta
     )
 
 
+@pytest.mark.rule("K1", kind="refuse")
+def test_a_sale_the_issuing_ca_cannot_cover_is_refused_before_the_ukey_is_touched(
+    api: Api, deps: Deps, app_state: App, clock: SettableClock
+) -> None:
+    """A UKEY certificate must lie within the issuing CA's validity (RFC 5280). Near the CA's
+    end the sale is refused with that date, nothing is stored, and the UKEY holds no key."""
+    (issuing, *_) = [r for r in pki.init_pki(deps, "edb") if r.role is CARole.ISSUING]
+    clock.set(issuing.not_after - timedelta(days=200))
+    p, card, teller, check = enrol(api, deps)
+    with hsm.Token.open(UKEYS[0], USER_PIN) as token:
+        before = token.list_objects()
+    body = sale_body(p, card, check, 2, UKEYS[0])
+    error = api.refused(422, "K1_CA_VALIDITY_EXCEEDED", SALE, teller, **body)
+    assert error["params"]["ca_not_after"] == issuing.not_after.date().isoformat()
+    with hsm.Token.open(UKEYS[0], USER_PIN) as token:
+        assert token.list_objects() == before
+
+
 @pytest.mark.rule("E11", kind="refuse")
 def test_certificate_maintenance_is_refused_while_the_registration_account_is_flagged(
     api: Api, deps: Deps, app_state: App

@@ -115,6 +115,15 @@ def _authorities(uow: UnitOfWork) -> tuple[FinCertAuthority, FinCertAuthority]:
     return root, issuing
 
 
+def _ensure_ca_covers(issuing: FinCertAuthority, not_before: datetime, not_after: datetime) -> None:
+    """F1: a certificate's validity lies within its issuing CA's, or path validation refuses
+    it (RFC 5280 6.1.3). Once the issuing CA cannot cover a new certificate's whole period, the
+    operator rolls the service CA over; until then issuing, re-issuing and renewing are refused
+    (before any key is made)."""
+    if not_before < issuing.not_before or not_after > issuing.not_after:
+        raise RuleViolation(Code.F1_CA_VALIDITY_EXCEEDED, ca_not_after=issuing.not_after.date().isoformat())
+
+
 def _customer(uow: UnitOfWork, customer_id: int) -> Customer:
     customer = uow.customers.get(customer_id)
     if customer is None:
@@ -279,6 +288,7 @@ def _new_certificate(
 ) -> FinancialCertificate:
     service = _service(deps)
     _, issuing = _authorities(uow)
+    _ensure_ca_covers(issuing, now, not_after)
     key_ref = f"fc-{deps.tokens.new_key()}"
     key = service.keys.generate(key_ref)
     serial, der = service.ca.issue(
@@ -441,8 +451,9 @@ def renew_certificate(deps: Deps, actor: CustomerActor, pin: str) -> Certificate
     with deps.uow() as uow:
         certificate = _my_certificate(uow, actor, for_update=True)
         not_after = certificate.renewed_not_after(actor.institution_id, now, policy.fincert)
-        _check_pin(deps, uow, certificate, pin, policy, now, actor.institution_code)
         _, issuing = _authorities(uow)
+        _ensure_ca_covers(issuing, now, not_after)
+        _check_pin(deps, uow, certificate, pin, policy, now, actor.institution_code)
         public_key_der = service.ca.public_key_of(certificate.der)
         serial, der = service.ca.issue(
             issuing, public_key_der, holder_name=certificate.holder_name, not_before=now, not_after=not_after

@@ -199,6 +199,11 @@ def issue_to_ukey(
     certificate back to the UKEY and record it (the caller revoked any previous one)."""
     ca = authority(deps)
     issuing = active_ca(uow, id_of(institution), CARole.ISSUING)
+    not_after = now + CERTIFICATE_VALIDITY
+    if now < issuing.not_before or not_after > issuing.not_after:
+        # A certificate must lie within its issuing CA's validity (RFC 5280): past that, the
+        # institution rolls its PKI over (init_pki with replace) before selling more UKEYs.
+        raise RuleViolation(Code.K1_CA_VALIDITY_EXCEEDED, ca_not_after=issuing.not_after.date().isoformat())
     failures = uow.pki.pin_failures(id_of(institution), ukey.label)
     if failures >= UKEY_PIN_MAX_FAILURES:
         raise Locked(Code.K1_TOKEN_PIN_LOCKED)
@@ -212,7 +217,7 @@ def issue_to_ukey(
         subject_name=customer.name,
         subject_serial=f"{institution.code}:{customer.customer_number}",
         not_before=now,
-        not_after=now + CERTIFICATE_VALIDITY,
+        not_after=not_after,
     )
     if failures:
         uow.pki.set_pin_failures(id_of(institution), ukey.label, 0, now)
