@@ -13,8 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
+from netbank.adapters.clock import SettableClock
 from netbank.adapters.i18n import catalogs
 from netbank.domain.institution import StaffRole
+from netbank.entrypoints.web.common import local_time
 from netbank.entrypoints.web.receipt_pdf import cjk_font, render_receipt
 from netbank.services import institutions, receipts
 from netbank.services.ports import Deps
@@ -92,7 +94,7 @@ def sell_ukey_on_the_web(client: TestClient, c: Customer, fee_account: str, lang
 @pytest.mark.rule("E12", "G1", kind="allow")
 @pytest.mark.parametrize("lang", ["zh", "ko"])
 def test_a_ukey_sale_on_the_web_prints_a_receipt_naming_code_teller_branch_and_fee(
-    api: Api, deps: Deps, client: TestClient, lang: str
+    api: Api, deps: Deps, client: TestClient, clock: SettableClock, lang: str
 ) -> None:
     c = enrol_at_counter(api, deps, "certificate")
     fee_account = make_account(deps, c.person, balance_minor=50_000, label="fees")
@@ -101,6 +103,10 @@ def test_a_ukey_sale_on_the_web_prints_a_receipt_naming_code_teller_branch_and_f
     assert done.status_code == 200, done.text
     assert 'id="counter-done"' in done.text
     number = receipt_number(done.text)
+    # The page and the PDF give the time as the institution's wall clock (EDB: China Standard
+    # Time), the same on both.
+    local = local_time(clock.now(), "Asia/Shanghai", seconds=True)
+    assert local.endswith(" CST") and f"<dd>{local}</dd>" in done.text
 
     pdf = client.get(f"/teller/receipts/{number}.pdf", headers={"accept-language": lang})
     assert pdf.status_code == 200
@@ -110,6 +116,7 @@ def test_a_ukey_sale_on_the_web_prints_a_receipt_naming_code_teller_branch_and_f
     assert "T001" in text  # the teller
     assert "B1" in text  # the branch of the session
     assert "60.00" in text  # the G1 fee
+    assert local in text
     assert c.person.number in text
     assert c.person.doc_number not in text  # identity numbers only masked
     if cjk_font() is not None:
@@ -200,3 +207,18 @@ def test_staff_start_on_their_own_page_after_signing_in(api: Api, deps: Deps, cl
         )
         assert answer.status_code == 303, answer.text
         assert answer.headers["location"] == home
+
+
+def test_customer_pages_give_times_in_the_institutions_zone(
+    api: Api, deps: Deps, client: TestClient, clock: SettableClock
+) -> None:
+    """A KB customer's sessions page shows Korean time, an EDB customer's China time, each as
+    its institution's policy sets the zone."""
+    for institution, zone, abbreviation in (("kb", "Asia/Seoul", "KST"), ("edb", "Asia/Shanghai", "CST")):
+        c = enrol_at_counter(api, deps, institution=institution)
+        browse_as(client, api.customer_token(institution, c.card))
+        page = client.get("/sessions", headers={"accept-language": "en"})
+        assert page.status_code == 200, page.text
+        local = local_time(clock.now(), zone)
+        assert local.endswith(f" {abbreviation}") and local in page.text
+        assert " UTC" not in page.text

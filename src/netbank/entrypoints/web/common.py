@@ -25,10 +25,12 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable, Coroutine, Mapping
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, TypeVar
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -45,6 +47,7 @@ from netbank.entrypoints.api.deps import DepsDep
 from netbank.entrypoints.api.errors import rule_of, status_of
 from netbank.services import auth
 from netbank.services.common import CustomerActor, TellerActor
+from netbank.services.ports import Deps
 
 HERE: Final = Path(__file__).parent
 STATIC: Final = HERE / "static"
@@ -155,11 +158,30 @@ def session_token(request: Request) -> str:
 
 
 def web_customer(request: Request, deps: DepsDep) -> CustomerActor:
-    return auth.authenticate_customer(deps, session_token(request))
+    return signed_in_at(request, deps, auth.authenticate_customer(deps, session_token(request)))
 
 
 def web_teller(request: Request, deps: DepsDep) -> TellerActor:
-    return auth.authenticate_teller(deps, session_token(request), StaffRole.TELLER)
+    return signed_in_at(
+        request, deps, auth.authenticate_teller(deps, session_token(request), StaffRole.TELLER)
+    )
+
+
+_Actor = TypeVar("_Actor", CustomerActor, TellerActor)
+
+
+def signed_in_at(request: Request, deps: Deps, actor: _Actor) -> _Actor:
+    """Remember the signed-in person's institution for :func:`render`, which shows times in
+    its time zone."""
+    request.state.timezone = deps.policies.policy_for(actor.institution_code).timezone
+    return actor
+
+
+def local_time(at: datetime, timezone: str | None, *, seconds: bool = False) -> str:
+    """An instant as wall-clock time in ``timezone`` (the institution's) with the zone's
+    abbreviation, ``2026-11-24 21:03 KST``; in UTC where no institution applies."""
+    local = at.astimezone(ZoneInfo(timezone) if timezone else UTC)
+    return local.strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")
 
 
 WebCustomer = Annotated[CustomerActor, Depends(web_customer)]
@@ -224,10 +246,12 @@ def render(
     # Where the language switch comes back to: this page, less a one-off ``lang``.
     query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"])
     here = request.url.path + (f"?{query}" if query else "")
+    timezone = getattr(request.state, "timezone", None)
     html = templates.get_template(template).render(
         lang=locale,
         t=lambda msgid, **params: text.message(locale, msgid, **params),
         money=money,
+        when=lambda at, seconds=False: local_time(at, timezone, seconds=seconds),
         csrf_field=CSRF_FIELD,
         csrf_token=csrf_token(request),
         signed_in=signed_in,

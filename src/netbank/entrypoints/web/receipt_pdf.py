@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Final
-from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 from fpdf.enums import WrapMode
@@ -27,6 +26,7 @@ from fpdf.enums import WrapMode
 from netbank.adapters.i18n import catalogs
 from netbank.domain.counter import TransactionCode
 from netbank.domain.money import format_minor
+from netbank.entrypoints.web.common import local_time
 from netbank.services.receipts import PrintedReceipt
 
 log = logging.getLogger(__name__)
@@ -177,12 +177,11 @@ def render_receipt(receipt: PrintedReceipt, locale: str, font: Path | None) -> b
     pdf.set_font(family, size=12)
     pdf.multi_cell(0, 7, clean(t("web.receipt.title")), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    local = receipt.at.astimezone(ZoneInfo(receipt.timezone))
     rows: list[tuple[str, str]] = [
         (t("web.receipt.transaction"), transaction_name(t, receipt.code)),
         (t("web.receipt.action"), action_name(t, receipt.action)),
         (t("web.receipt.number"), str(receipt.transaction_id)),
-        (t("web.receipt.time"), f"{local:%Y-%m-%d %H:%M:%S} ({receipt.timezone})"),
+        (t("web.receipt.time"), local_time(receipt.at, receipt.timezone, seconds=True)),
         (t("web.receipt.branch"), f"{receipt.branch_code} {receipt.branch_name}"),
         (t("web.receipt.teller"), receipt.teller_number),
         (t("web.receipt.customer"), f"{receipt.customer_number} {receipt.customer_name_masked}"),

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from netbank.domain.enrolment import Version
 from netbank.domain.institution import StaffRole
 from netbank.entrypoints.api.deps import DepsDep
-from netbank.entrypoints.web.common import CSRFChecked, PageRoute, render, session_token
+from netbank.entrypoints.web.common import CSRFChecked, PageRoute, render, session_token, signed_in_at
 from netbank.entrypoints.web.customer import int_param
 from netbank.services import audit, auth, ledger, oversight
 from netbank.services.common import TellerActor
@@ -23,12 +23,14 @@ router = APIRouter(prefix="/teller", route_class=PageRoute, include_in_schema=Fa
 
 
 def web_admin(request: Request, deps: DepsDep) -> TellerActor:
-    return auth.authenticate_teller(deps, session_token(request), StaffRole.ADMIN)
+    actor = auth.authenticate_teller(deps, session_token(request), StaffRole.ADMIN)
+    return signed_in_at(request, deps, actor)
 
 
 def web_auditor(request: Request, deps: DepsDep) -> TellerActor:
     """As the API's ``AuditorDep``: the auditor, and the admin, read the audit trail."""
-    return auth.authenticate_teller(deps, session_token(request), StaffRole.AUDITOR, StaffRole.ADMIN)
+    actor = auth.authenticate_teller(deps, session_token(request), StaffRole.AUDITOR, StaffRole.ADMIN)
+    return signed_in_at(request, deps, actor)
 
 
 WebAdmin = Annotated[TellerActor, Depends(web_admin)]
