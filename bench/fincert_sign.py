@@ -1,12 +1,13 @@
 """Sign-with-PIN throughput of the cloud financial certificate (F5, F7) through the HTTP API,
 against the bare cost of what it must do.
 
-Run: ``.venv/bin/python bench/fincert_sign.py`` (about a minute) or ``--quick`` for a smoke run.
+Run: ``.venv/bin/python bench/fincert_sign.py`` (about a minute) or ``--quick`` for a smoke run;
+``--workers N`` serves with N uvicorn workers, ``--clients N`` loads from N client processes.
 
 Setup (not timed): two SoftHSM2 tokens in a temp dir, as in production (the service CA's and
 the key store's, on which each customer's RSA-2048 key is generated and used), a SQLite
 database with the Korean demo institutions (``netbank.demo.load_korean``), the service CA made
-by ``services.fincert.init_service_ca``, and a ``netbank serve`` (uvicorn, one worker).
+by ``services.fincert.init_service_ca``, and a ``netbank serve`` (uvicorn, one worker by default).
 홍길동 signs in at KB over HTTP, raises the session with an SMS code and is issued a financial
 certificate with a PIN.
 
@@ -21,7 +22,7 @@ Measured in alternating rounds (medians over rounds):
   registration and usability checks, the PIN check and lock-out counter, the signature from the
   key store, the audit entry, the commit;
 * **http**: ``POST /api/v1/me/fincert/sign`` on the real server (one uvicorn worker) from
-  ``HTTP_CLIENTS`` client processes, each with one keep-alive connection (``httpload``: the
+  ``HTTP_CLIENTS`` client processes (or as ``--workers`` / ``--clients`` say), each with one keep-alive connection (``httpload``: the
   standard library's client, a few tens of microseconds a request, so that the measuring
   takes little of the cores the server needs).
 
@@ -155,8 +156,8 @@ def make_settings(database_url: str, data_dir: Path) -> Settings:
 
 
 @contextmanager
-def server(settings: Settings, softhsm_conf: Path, log: Path) -> Iterator[str]:
-    """``netbank serve`` with the same keys and tokens as this process (one worker)."""
+def server(settings: Settings, softhsm_conf: Path, log: Path, workers: int) -> Iterator[str]:
+    """``netbank serve`` with the same keys and tokens as this process."""
     tokens = {
         "NETBANK_FINCERT_TOKEN_LABEL": TOKEN_LABEL,
         "NETBANK_FINCERT_TOKEN_PIN": TOKEN_PIN,
@@ -164,7 +165,7 @@ def server(settings: Settings, softhsm_conf: Path, log: Path) -> Iterator[str]:
         "NETBANK_FINCERT_KEY_TOKEN_PIN": TOKEN_PIN,
         "SOFTHSM2_CONF": str(softhsm_conf),
     }
-    with serve(settings, log, tokens) as url:
+    with serve(settings, log, tokens, workers=workers) as url:
         yield url
 
 
@@ -264,7 +265,7 @@ def run_sequential(sign: Callable[[], None], count: int) -> tuple[float, list[fl
     return count / (time.perf_counter() - started), latencies
 
 
-def run_http(url: str, token: str, count: int) -> tuple[float, list[float]]:
+def run_http(url: str, token: str, count: int, clients: int) -> tuple[float, list[float]]:
     load = httpload.Load(
         url,
         "/api/v1/me/fincert/sign",
@@ -275,13 +276,15 @@ def run_http(url: str, token: str, count: int) -> tuple[float, list[float]]:
             "message_base64": base64.b64encode(MESSAGE).decode(),
         },
     )
-    result = httpload.run(load, clients=HTTP_CLIENTS, count=count)
+    result = httpload.run(load, clients=clients, count=count)
     return result.per_second, result.latencies
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--clients", type=int, default=HTTP_CLIENTS, help="HTTP client processes")
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
     with tempfile.TemporaryDirectory(prefix="netbank-bench-") as tmp:
@@ -296,13 +299,13 @@ def main() -> None:
             institutions.sync_institutions(deps)
             load_korean(deps, INSTITUTION, deps.today_in("Asia/Seoul"))
             fincert.init_service_ca(deps)
-            with server(settings, softhsm_conf, workdir / "server.log") as url:
+            with server(settings, softhsm_conf, workdir / "server.log", args.workers) as url:
                 token = issue_over_http(deps, url, workdir / "outbox.log")
                 actor = auth.authenticate_customer(deps, token)
                 ways = {**signers(settings, deps), "service": service_signer(deps, actor)}
                 for sign in ways.values():
                     sign()  # warm up: first use opens keys, caches and connections
-                run_http(url, token, HTTP_CLIENTS)
+                run_http(url, token, args.clients, args.clients)
                 figures = {name: Figure([], []) for name in (*ways, "http")}
                 for n in range(sizes.rounds):
                     print(f"round {n + 1} of {sizes.rounds}", flush=True)
@@ -310,7 +313,7 @@ def main() -> None:
                         rate, latencies = run_sequential(sign, sizes.signatures)
                         figures[name].per_second.append(rate)
                         figures[name].latencies.extend(latencies)
-                    rate, latencies = run_http(url, token, sizes.signatures)
+                    rate, latencies = run_http(url, token, sizes.signatures, args.clients)
                     figures["http"].per_second.append(rate)
                     figures["http"].latencies.extend(latencies)
         finally:
@@ -318,7 +321,7 @@ def main() -> None:
     bare = figures["bare"]
     print(
         f"PIN check + CMS SignedData (RSA-2048, SHA-256), {sizes.signatures} signatures x "
-        f"{sizes.rounds} rounds, http from {HTTP_CLIENTS} clients"
+        f"{sizes.rounds} rounds, http from {args.clients} clients, {args.workers} worker(s)"
     )
     for name, figure in figures.items():
         print(
