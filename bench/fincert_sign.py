@@ -22,9 +22,9 @@ Measured in alternating rounds (medians over rounds):
   registration and usability checks, the PIN check and lock-out counter, the signature from the
   key store, the audit entry, the commit;
 * **http**: ``POST /api/v1/me/fincert/sign`` on the real server (one uvicorn worker) from
-  ``HTTP_CLIENTS`` client processes (or as ``--workers`` / ``--clients`` say), each with one keep-alive connection (``httpload``: the
-  standard library's client, a few tens of microseconds a request, so that the measuring
-  takes little of the cores the server needs).
+  ``HTTP_CLIENTS`` client processes (or as ``--workers`` / ``--clients`` say), each with one
+  keep-alive connection (``httpload``: the standard library's client, a few tens of
+  microseconds a request, so that the measuring takes little of the cores the server needs).
 
 Printed: signatures per second of each, p50 / p99 latency, each as a ratio to bare, and last
 ``ratio=X.XX``: http / bare (target >= 0.50).
