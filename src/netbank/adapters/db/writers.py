@@ -11,7 +11,12 @@ a second, bench/transfers.py). Writers of netbank therefore queue before they be
   waiter at once and drops if its holder dies.
 
 SQLite's own busy timeout stays as the last guard, for writers that do not queue here (another
-program opening the file).
+program opening the file, a migration).
+
+The wait between processes has no time limit: a writer waits as long as the one before it
+takes. A writer that hangs inside its transaction (an HSM that stops answering, say) holds the
+others up; it held SQLite's write lock anyway, where they used to give up after the busy
+timeout (503 SERVICE_BUSY) instead.
 """
 
 from __future__ import annotations
