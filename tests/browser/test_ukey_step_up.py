@@ -18,6 +18,7 @@ import json
 import re
 import shlex
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -162,7 +163,11 @@ def test_the_certificate_centre_shows_the_certificate_on_the_ukey(
     assert rows.count() == 1
     assert b.message_of("#ukey-status .ukey-serial") == f"{on_ukey.serial_number:x}"
     assert b.message_of("#ukey-status .ukey-status") == word(lang, "web.cert_status.valid")
-    assert b.message_of("#ukey-status .ukey-not-before") == on_ukey.not_valid_before_utc.strftime("%Y-%m-%d")
-    assert b.message_of("#ukey-status .ukey-not-after") == on_ukey.not_valid_after_utc.strftime("%Y-%m-%d")
+    # The validity's dates are the institution's (EDB: Asia/Shanghai), not UTC's.
+    shanghai = ZoneInfo("Asia/Shanghai")
+    not_before = on_ukey.not_valid_before_utc.astimezone(shanghai)
+    not_after = on_ukey.not_valid_after_utc.astimezone(shanghai)
+    assert b.message_of("#ukey-status .ukey-not-before") == f"{not_before:%Y-%m-%d}"
+    assert b.message_of("#ukey-status .ukey-not-after") == f"{not_after:%Y-%m-%d}"
     headers = b.page.locator("#ukey-status th").all_inner_texts()
     assert word(lang, "web.cert.valid_from") in headers and word(lang, "web.cert.valid_until") in headers

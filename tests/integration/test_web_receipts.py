@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from pypdf import PdfReader
 from netbank.adapters.clock import SettableClock
 from netbank.adapters.i18n import catalogs
 from netbank.domain.institution import StaffRole
-from netbank.entrypoints.web.common import local_time
+from netbank.entrypoints.web.common import local_day, local_time
 from netbank.entrypoints.web.receipt_pdf import cjk_font, render_receipt
 from netbank.services import institutions, receipts
 from netbank.services.ports import Deps
@@ -222,3 +223,13 @@ def test_customer_pages_give_times_in_the_institutions_zone(
         local = local_time(clock.now(), zone)
         assert local.endswith(f" {abbreviation}") and local in page.text
         assert " UTC" not in page.text
+
+
+def test_dates_are_the_institutions_dates() -> None:
+    """A certificate valid until 16:00 UTC is valid until the next day's midnight in Seoul."""
+    end = datetime(2029, 11, 23, 16, 0, tzinfo=UTC)
+    assert local_day(end, "Asia/Seoul") == "2029-11-24"
+    assert local_day(end, "Asia/Shanghai") == "2029-11-24"
+    assert local_day(end, None) == "2029-11-23"
+    assert local_time(end, "Asia/Seoul") == "2029-11-24 01:00 KST"
+    assert local_time(end, None, seconds=True) == "2029-11-23 16:00:00 UTC"

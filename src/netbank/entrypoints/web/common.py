@@ -177,6 +177,12 @@ def signed_in_at(request: Request, deps: Deps, actor: _Actor) -> _Actor:
     return actor
 
 
+def local_day(at: datetime, timezone: str | None) -> str:
+    """The date of an instant in ``timezone`` (UTC where no institution applies): a validity
+    ending at 16:00 UTC ends on the next day in Seoul."""
+    return at.astimezone(ZoneInfo(timezone) if timezone else UTC).strftime("%Y-%m-%d")
+
+
 def local_time(at: datetime, timezone: str | None, *, seconds: bool = False) -> str:
     """An instant as wall-clock time in ``timezone`` (the institution's) with the zone's
     abbreviation, ``2026-11-24 21:03 KST``; in UTC where no institution applies."""
@@ -252,6 +258,7 @@ def render(
         t=lambda msgid, **params: text.message(locale, msgid, **params),
         money=money,
         when=lambda at, seconds=False: local_time(at, timezone, seconds=seconds),
+        day=lambda at: local_day(at, timezone),
         csrf_field=CSRF_FIELD,
         csrf_token=csrf_token(request),
         signed_in=signed_in,
