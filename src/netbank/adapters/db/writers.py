@@ -26,8 +26,8 @@ import os
 import threading
 from pathlib import Path
 
-#: How long a writer waits for the other threads of its process; after that it goes on to the
-#: process queue and SQLite's own busy timeout.
+#: How long a writer waits for the other threads of its process; after that it goes on
+#: unqueued, to SQLite's own busy timeout.
 THREAD_WAIT_SECONDS = 30.0
 
 
