@@ -17,7 +17,7 @@ own. When the deployment runs no certificate service the centre says so."""
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse
@@ -102,6 +102,20 @@ def _notice_after_step_up(request: Request) -> str | None:
 # --- the centre -----------------------------------------------------------------------------
 
 
+def _issuing_context(deps: Deps, actor: CustomerActor) -> dict[str, Any]:
+    """What the centre and the issue page both show: whether the service runs, whether this
+    institution issues (F2) or only registers, the banks that issue, and the customer's
+    certificate."""
+    here = _institution(deps, actor.institution_code)
+    return {
+        "service_on": deps.fincert is not None,
+        "issues_here": _issues_here(here),
+        "institution": here,
+        "banks": _issuing_banks(deps),
+        "certificate": _my_certificate(deps, actor),
+    }
+
+
 def _centre_page(
     request: Request,
     deps: Deps,
@@ -111,17 +125,12 @@ def _centre_page(
     notice: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    here = _institution(deps, actor.institution_code)
     return render(
         request,
         "cert_centre.html",
         status_code=status,
         signed_in="customer",
-        service_on=deps.fincert is not None,
-        issues_here=_issues_here(here),
-        institution=here,
-        banks=_issuing_banks(deps),
-        certificate=_my_certificate(deps, actor),
+        **_issuing_context(deps, actor),
         ukeys=ukey.my_ukey_certificates(deps, actor),
         refusal=refusal,
         notice=notice,
@@ -148,17 +157,12 @@ def _issue_page(
     ask_confirm: bool = False,
     status: int = 200,
 ) -> HTMLResponse:
-    here = _institution(deps, actor.institution_code)
     return render(
         request,
         "cert_issue.html",
         status_code=status,
         signed_in="customer",
-        service_on=deps.fincert is not None,
-        issues_here=_issues_here(here),
-        institution=here,
-        banks=_issuing_banks(deps),
-        certificate=_my_certificate(deps, actor),
+        **_issuing_context(deps, actor),
         refusal=refusal,
         ask_confirm=ask_confirm,
         notice=_notice_after_step_up(request),

@@ -177,17 +177,20 @@ def signed_in_at(request: Request, deps: Deps, actor: _Actor) -> _Actor:
     return actor
 
 
+def _in_zone(at: datetime, timezone: str | None) -> datetime:
+    return at.astimezone(ZoneInfo(timezone) if timezone else UTC)
+
+
 def local_day(at: datetime, timezone: str | None) -> str:
     """The date of an instant in ``timezone`` (UTC where no institution applies): a validity
     ending at 16:00 UTC ends on the next day in Seoul."""
-    return at.astimezone(ZoneInfo(timezone) if timezone else UTC).strftime("%Y-%m-%d")
+    return _in_zone(at, timezone).strftime("%Y-%m-%d")
 
 
 def local_time(at: datetime, timezone: str | None, *, seconds: bool = False) -> str:
     """An instant as wall-clock time in ``timezone`` (the institution's) with the zone's
     abbreviation, ``2026-11-24 21:03 KST``; in UTC where no institution applies."""
-    local = at.astimezone(ZoneInfo(timezone) if timezone else UTC)
-    return local.strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")
+    return _in_zone(at, timezone).strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")
 
 
 WebCustomer = Annotated[CustomerActor, Depends(web_customer)]
