@@ -13,15 +13,21 @@ PYTEST_ARGS ?=
 AXE_CORE := axe-core@4.14.1
 AXE := .cache/npm/node_modules/axe-core/axe.min.js
 
-.PHONY: run test lint system-packages clean
+# The demo's HSM: SoftHSM2 tokens of its own in the data folder, their PINs only in hsm.env
+# there (0600), so that the institutions' PKI (UKEYs) and the cloud financial certificate run.
+DATA_DIR := $(or $(NETBANK_DATA_DIR),var)
 
-run: $(VENV)/.run-installed
-	$(BIN)/netbank migrate
-	$(BIN)/netbank load-demo --if-empty
-	@echo "netbank: http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/docs)"
-	@echo "SMS / ARS / app codes are delivered to var/outbox.log: .venv/bin/netbank outbox tail -f"
-	@echo "demo TOTP codes: .venv/bin/netbank otp code edb 100002"
-	$(BIN)/netbank serve
+.PHONY: run test lint system-packages run-system-packages clean
+
+run: $(VENV)/.run-installed run-system-packages
+	$(BIN)/netbank demo-hsm
+	set -a && . "$(DATA_DIR)/hsm.env" && set +a && \
+	  $(BIN)/netbank migrate && \
+	  $(BIN)/netbank load-demo --if-empty && \
+	  echo "netbank: http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/docs)" && \
+	  echo "SMS / ARS / app codes are delivered to $(DATA_DIR)/outbox.log: .venv/bin/netbank outbox tail -f" && \
+	  echo "demo TOTP codes: .venv/bin/netbank otp code edb 100002" && \
+	  exec $(BIN)/netbank serve
 
 test: system-packages lint $(AXE)
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
@@ -61,6 +67,11 @@ system-packages:
 	  echo "installing system packages:$$missing"; \
 	  $(APT) update -q && $(APT) install -y -q --no-install-recommends $$missing; \
 	fi
+
+run-system-packages:
+	@command -v softhsm2-util >/dev/null 2>&1 || { \
+	  echo "installing system packages: softhsm2"; \
+	  $(APT) update -q && $(APT) install -y -q --no-install-recommends softhsm2; }
 
 # axe-core checks every page the browser tests visit (tests/browser); from npm, not committed.
 $(AXE): | system-packages

@@ -5,6 +5,7 @@ Demo credentials (also in the README):
   staff            password ``Teller#2026``   (tellers T001/T002, admin A001, auditor U001)
   customer login   password ``Netbank#2026``
   account PINs     ``123456``
+  blank UKEYs      ``demo-ukey-1`` to ``demo-ukey-3`` (``make run``), user PIN ``123456``
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from datetime import date, timedelta
 
 from netbank.domain.account import AccountKind
 from netbank.domain.enrolment import Version
+from netbank.domain.errors import Code, DomainError
 from netbank.domain.identity import DocumentType, cn_resident_id_check_char
 from netbank.domain.institution import StaffRole
 from netbank.domain.ledger import PayeeCategory
-from netbank.services import auth, customers, enrolment, institutions
+from netbank.services import auth, customers, enrolment, fincert, institutions, pki
 from netbank.services.common import TellerActor
 from netbank.services.customers import NewAccount, NewCustomer
 from netbank.services.ports import Deps
@@ -25,6 +27,8 @@ from netbank.services.ports import Deps
 STAFF_PASSWORD = "Teller#2026"  # noqa: S105 - published demo credential
 LOGIN_PASSWORD = "Netbank#2026"  # noqa: S105 - published demo credential
 PIN = "123456"
+#: Blank UKEYs of ``netbank demo-hsm`` for the counter to sell (K1); their user PIN is ``PIN``.
+UKEYS = ("demo-ukey-1", "demo-ukey-2", "demo-ukey-3")
 
 
 def cn_id(birth: date, seq: int, region: str = "310115") -> str:
@@ -316,3 +320,30 @@ def load(deps: Deps) -> str:
         if inst in codes:
             counts[inst] = load_korean(deps, inst, deps.today_in("Asia/Seoul"))
     return ", ".join(f"{k}: {v} customers" for k, v in counts.items())
+
+
+def init_certificate_authorities(deps: Deps) -> list[str]:
+    """The CAs the configured HSM tokens can hold and do not hold yet: each institution's PKI
+    (K1) and the financial certificate service's CA (F1). What exists is left alone, so that
+    ``make run`` may call this every time. Returns one line per CA hierarchy created."""
+    made: list[str] = []
+    if deps.pki is not None:
+        with deps.uow(readonly=True) as uow:
+            codes = [i.code for i in uow.institutions.list()]
+        for code in codes:
+            try:
+                pki.init_pki(deps, code)
+            except DomainError as exc:
+                if exc.code is not Code.K1_PKI_ALREADY_INITIALISED:
+                    raise
+            else:
+                made.append(f"{code} PKI")
+    if deps.fincert is not None:
+        try:
+            fincert.init_service_ca(deps)
+        except DomainError as exc:
+            if exc.code is not Code.F1_CA_ALREADY_INITIALISED:
+                raise
+        else:
+            made.append("financial certificate CA")
+    return made

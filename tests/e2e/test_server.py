@@ -1,12 +1,15 @@
-"""A real server: ``netbank migrate``, ``netbank load-demo --if-empty`` (twice) and ``netbank serve``
-as subprocesses, driven over HTTP with httpx, on SQLite and on PostgreSQL. The shipped policies
-(the real argon2 cost) are used."""
+"""A real server set up as ``make run`` does it: ``netbank demo-hsm`` (the demo's SoftHSM2 tokens,
+their settings sourced from ``hsm.env``), ``netbank migrate``, ``netbank load-demo --if-empty``
+(twice) and ``netbank serve`` as subprocesses, driven over HTTP with httpx, on SQLite and on
+PostgreSQL. The shipped policies (the real argon2 cost) are used."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -18,8 +21,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography import x509
 
-from netbank.demo import LOGIN_PASSWORD, PIN, STAFF_PASSWORD, cn_id, kr_rrn
+from netbank.adapters import hsm
+from netbank.demo import KOREAN, LOGIN_PASSWORD, PIN, STAFF_PASSWORD, UKEYS, cn_id, kr_rrn
 from tests.pgserver import PgServer, free_port
 
 pytestmark = pytest.mark.slow
@@ -56,6 +61,7 @@ class Server:
     process: subprocess.Popen[bytes]
     log: Path
     cli_output: list[str]
+    token_pins: list[str]  # the demo HSM's, from hsm.env: never printed
 
     def output(self) -> str:
         return "\n".join([*self.cli_output, self.log.read_text(errors="replace")])
@@ -67,6 +73,13 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> str:
     )
     assert done.returncode == 0, f"netbank {' '.join(args)}: {done.stdout}\n{done.stderr}"
     return done.stdout + done.stderr
+
+
+def _sourced(env_file: Path) -> dict[str, str]:
+    """The variables of ``hsm.env`` as ``set -a; . hsm.env`` sets them; it is the owner's only."""
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    pairs = (shlex.split(line)[0].split("=", 1) for line in env_file.read_text().splitlines() if line)
+    return {name: value for name, value in pairs}
 
 
 def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -94,12 +107,21 @@ def server(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iter
         pg = request.getfixturevalue("pg_server")
         pg.admin(f"CREATE DATABASE {db}")
         env["NETBANK_DATABASE_URL"] = pg.url(db)
-    cli_output = [
+    cli_output = [_run(["demo-hsm"], env, tmp_path)]
+    hsm_env = _sourced(tmp_path / "var" / "hsm.env")
+    env.update(hsm_env)
+    cli_output += [
         _run(["migrate"], env, tmp_path),
         _run(["load-demo", "--if-empty"], env, tmp_path),
     ]
+    # make run's set-up creates every CA once (K1, F1) ...
+    for made in ("edb PKI", "kb PKI", "ksfc PKI", "financial certificate CA"):
+        assert f"created: {made}" in cli_output[-1], cli_output
     second = _run(["load-demo", "--if-empty"], env, tmp_path)
     assert "already loaded" in second
+    assert "created" not in second  # ... and leaves them alone the next time
+    assert "already there" in _run(["demo-hsm"], env, tmp_path)
+    assert _sourced(tmp_path / "var" / "hsm.env") == hsm_env
     cli_output.append(second)
     port = free_port()
     log = tmp_path / "server.log"
@@ -114,7 +136,8 @@ def server(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iter
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(base_url, process, log)
-        yield Server(base_url, process, log, cli_output)
+        pins = [value for name, value in hsm_env.items() if name.endswith("_PIN")]
+        yield Server(base_url, process, log, cli_output, pins)
     finally:
         process.terminate()
         try:
@@ -212,6 +235,9 @@ def test_a_real_server_serves_the_landing_page_docs_api_and_demo_logins_without_
         assert f"{number[:6]}-{number[6:]}" not in output
     assert not FULL_CN_ID.search(output), FULL_CN_ID.search(output)
     assert not FULL_KR_RRN.search(output), FULL_KR_RRN.search(output)
+    assert len(server.token_pins) == 3
+    for pin in server.token_pins:
+        assert pin not in output
 
 
 def test_the_server_delivers_challenge_codes_with_its_own_outbox_dispatcher(
@@ -240,3 +266,122 @@ def test_the_server_delivers_challenge_codes_with_its_own_outbox_dispatcher(
     assert len(delivered) == 1, delivered
     assert delivered[0]["kind"] == "sms" and delivered[0]["to"] == "138****8002"  # masked even here
     assert re.search(r"\d{6}", delivered[0]["text"]), delivered
+
+
+def _delivered_code(outbox: Path, sent_before: int) -> str:
+    """The six-digit code of the first message the server's own dispatcher delivers after the
+    ``sent_before`` it had delivered already."""
+    deadline = time.monotonic() + 90  # generous: CI machines are shared and loaded
+    while time.monotonic() < deadline:
+        lines = outbox.read_text().splitlines() if outbox.exists() else []
+        if len(lines) > sent_before:
+            match = re.search(r"\b(\d{6})\b", json.loads(lines[sent_before])["text"])
+            assert match, lines[sent_before]
+            return match.group(1)
+        time.sleep(0.2)
+    raise AssertionError("no code delivered")
+
+
+@pytest.mark.rule("F2", kind="allow")
+@pytest.mark.rule("F7", kind="allow")
+@pytest.mark.rule("K1", kind="allow")
+def test_the_demo_as_make_run_sets_it_up_has_each_institutions_pki_and_the_financial_certificate(
+    server: Server, tmp_path: Path
+) -> None:
+    """``make run`` gives the demo HSM tokens: each institution's CAs are served (K1), a KB
+    customer raised with an SMS code is issued a financial certificate, signs with its PIN and
+    an institution verifies the signature against the service's CA (F2, F7), and a teller sells
+    a blank demo UKEY, on which the key is generated and certified (K1)."""
+    outbox = tmp_path / "var" / "outbox.log"
+    with httpx.Client(base_url=server.base_url, timeout=60) as http:
+        for code in ("edb", "kb", "shinhan", "woori", "hana", "ksfc"):
+            root = http.get(f"/pki/{code}/ca/root")
+            assert root.status_code == 200, root.text
+            certificate = x509.load_der_x509_certificate(root.content)
+            assert certificate.subject == certificate.issuer  # a root
+        service_ca = http.get("/api/v1/fincert/ca")
+        assert service_ca.status_code == 200, service_ca.text
+        x509.load_pem_x509_certificate(service_ca.json()["issuing_pem"].encode())
+
+        login = http.post(
+            "/api/v1/institutions/kb/login",
+            json={"login_id": f"{KOREAN['kb'][0]}000000001", "password": LOGIN_PASSWORD},
+        )
+        assert login.status_code == 200, login.text
+        headers = {"Authorization": f"Bearer {login.json()['token']}"}
+        challenge = http.post("/api/v1/me/challenges", headers=headers, json={"channel": "sms"})
+        assert challenge.status_code == 201, challenge.text
+        verified = http.post(
+            f"/api/v1/me/challenges/{challenge.json()['id']}/verify",
+            headers=headers,
+            json={"code": _delivered_code(outbox, 0)},
+        )
+        assert verified.status_code == 200, verified.text
+        issued = http.post("/api/v1/me/fincert", headers=headers, json={"pin": "480135"})
+        assert issued.status_code == 201, issued.text
+        assert issued.json()["resident_number_masked"] == "850315-1******"
+        message = b"transfer 50000 KRW to 1002000000002"
+        signed = http.post(
+            "/api/v1/me/fincert/sign",
+            headers=headers,
+            json={"pin": "480135", "purpose": "02", "message_base64": base64.b64encode(message).decode()},
+        )
+        assert signed.status_code == 200, signed.text
+        checked = http.post("/api/v1/fincert/verify", json={"cms_base64": signed.json()["cms_base64"]})
+        assert checked.status_code == 200, checked.text
+        assert checked.json()["serial"] == issued.json()["serial"]
+        assert base64.b64decode(checked.json()["message_base64"]) == message
+
+        # K1 at the counter: 张伟 (certificate version) buys one of the demo's blank UKEYs.
+        teller = http.post(
+            "/api/v1/teller/login",
+            json={"institution": "edb", "teller_number": "T001", "password": STAFF_PASSWORD},
+        )
+        assert teller.status_code == 200, teller.text
+        staff = {"Authorization": f"Bearer {teller.json()['token']}"}
+        check = http.post(
+            "/api/v1/teller/identity-checks",
+            headers=staff,
+            json={
+                "customer_number": "100003",
+                "document_type": "cn_resident_id",
+                "document_number": cn_id(date(1978, 6, 1), 103),
+            },
+        )
+        assert check.status_code == 201, check.text
+        sale = http.post(
+            "/api/v1/teller/transactions/ukey-sale",
+            headers=staff,
+            json={
+                "customer_number": "100003",
+                "identity_check_id": check.json()["id"],
+                "registration_account_number": "6222020000000021",
+                "fee_account_number": "6222020000000021",
+                "ukey_generation": 2,
+                "ukey_serial": "UK2-000302",
+                "ukey": {"token_label": UKEYS[0], "pin": PIN},
+            },
+        )
+        assert sale.status_code == 200, sale.text
+        serial = sale.json()["details"]["certificate_serial"]
+    on_ukey = subprocess.run(
+        [
+            "pkcs11-tool",
+            "--module",
+            hsm.DEFAULT_MODULE_PATH,
+            "--token-label",
+            UKEYS[0],
+            "--login",
+            "--pin",
+            PIN,
+            "--list-objects",
+        ],
+        env={**os.environ, "SOFTHSM2_CONF": _sourced(tmp_path / "var" / "hsm.env")["SOFTHSM2_CONF"]},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "Private Key Object; EC" in on_ukey  # generation 2, made on the UKEY
+    serials = [int(found, 16) for found in re.findall(r"serial:\s+([0-9A-F]+)", on_ukey)]
+    assert serials == [int(serial, 16)]  # the certificate written back beside it

@@ -55,9 +55,11 @@ def _backend(url: str) -> str:
 def load_demo(
     if_empty: Annotated[bool, typer.Option(help="Do nothing when institutions already exist")] = False,
 ) -> None:
-    """Load the demo institutions, branches, tellers and customers."""
+    """Load the demo institutions, branches, tellers and customers; then create the CAs the
+    configured HSM tokens do not hold yet (the institutions' PKI, the financial certificate
+    service's CA)."""
     from netbank.bootstrap import bootstrap
-    from netbank.demo import load
+    from netbank.demo import init_certificate_authorities, load
 
     state = bootstrap()
     try:
@@ -65,11 +67,36 @@ def load_demo(
             has_data = bool(uow.institutions.list())
         if if_empty and has_data:
             console.print("demo data already loaded")
-            return
-        summary = load(state.deps)
-        console.print(f"[green]demo loaded[/green]: {summary}")
+        else:
+            summary = load(state.deps)
+            console.print(f"[green]demo loaded[/green]: {summary}")
+        for made in init_certificate_authorities(state.deps):
+            console.print(f"[green]created[/green]: {made}")
     finally:
         state.close()
+
+
+@app.command("demo-hsm")
+def demo_hsm() -> None:
+    """Development: SoftHSM2 tokens for the demo's institution PKI and financial certificate
+    service, once, in the data folder; their PINs only in <data_dir>/hsm.env (mode 0600), for
+    the shell to source before the other commands (``make run`` does). Beside them, blank
+    UKEYs for the counter to sell (demo-ukey-1 to 3, the demo PIN)."""
+    from netbank.adapters.dev_tokens import TokenSetupError, ensure_dev_tokens
+    from netbank.config import Settings
+    from netbank.demo import PIN, UKEYS
+
+    settings = Settings()
+    if settings.environment == "production":
+        console.print("[red]demo-hsm is for development; production configures its own HSM tokens[/red]")
+        raise typer.Exit(1)
+    try:
+        tokens = ensure_dev_tokens(settings.data_dir, blank_ukeys=UKEYS, ukey_pin=PIN)
+    except TokenSetupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    state = "created" if tokens.created else "already there"
+    console.print(f"demo HSM tokens {state}; their settings: {tokens.env_file}")
 
 
 @app.command()
