@@ -13,7 +13,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -471,6 +471,40 @@ def test_a_wrong_pin_at_registration_is_counted_and_five_lock_the_certificate_un
     # Only a re-issue helps.
     r = api.post(f"{ME}/reissue", strong(api, outbox, "kb"), pin="246813")
     assert r.status_code == 201 and r.json()["pin_locked"] is False
+
+
+@pytest.mark.rule("F3", kind="allow")
+def test_the_web_registration_shows_validity_as_a_date_of_the_registering_institution(
+    world: Api, outbox: Outbox, clock: SettableClock
+) -> None:
+    """Not signed in, step 4's certificate choice gives the expiry as a date in Seoul, where
+    Korea Securities Finance is, not in UTC: at 20:00 UTC it is the next morning there."""
+    api = world
+    clock.set(clock.now().replace(hour=20))
+    issued = issue(api, outbox, "kb")
+    not_after = datetime.fromisoformat(issued["not_after"])
+    assert not_after.hour == 20
+    utc_day = not_after.date()
+    r = api.post(flow_url("ksfc"), name=HONG, resident_number=HONG_RRN)
+    assert r.status_code == 201, r.text
+    handle = r.json()["handle"]
+    assert api.post(flow_url("ksfc", handle, "challenge"), channel="sms").status_code == 200
+    _, code = outbox.last_code()
+    assert api.post(flow_url("ksfc", handle, "challenge/verify"), code=code).status_code == 200
+
+    client = api.client
+    page = client.get("/certificates/register?institution=ksfc")
+    csrf = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text)
+    assert csrf is not None
+    client.cookies.set("netbank_fincert_flow", f"ksfc:{handle}", path="/certificates/register")
+    step4 = client.post(
+        "/certificates/register/medium",
+        data={"csrf_token": csrf.group(1), "resident_number": HONG_RRN, "mobile": HONG_MOBILE},
+    )
+    assert step4.status_code == 200, step4.text
+    assert f'value="{issued["serial"]}"' in step4.text
+    assert (utc_day + timedelta(days=1)).isoformat() in step4.text
+    assert utc_day.isoformat() not in step4.text
 
 
 @pytest.mark.rule("F3", kind="refuse")

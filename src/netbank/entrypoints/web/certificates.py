@@ -417,6 +417,9 @@ def _step_page(
     with deps.uow(readonly=True) as uow:
         institutions = [(i.code, i.name) for i in uow.institutions.list()]
     actor = _optional_customer(request, deps)
+    if institution in dict(institutions):
+        # Nobody need be signed in: dates are those of the institution the flow runs at.
+        request.state.timezone = deps.policies.policy_for(institution).timezone
     return render(
         request,
         "cert_register.html",
