@@ -45,9 +45,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         NETBANK_OUTBOX_IN_PROCESS="true",
     )
     cli(env, "migrate")
-    cli(env, "load-demo")
-    cli(env, "fincert", "init-ca")
-    cli(env, "pki", "init", "--institution", "edb")
+    cli(env, "load-demo")  # and, as in `make run`, every institution's PKI and the service CA
     process = ServerProcess(env, data / "server.log").wait_ready()
     try:
         sell_demo_ukey(process.url)

@@ -17,13 +17,13 @@ from netbank.adapters.i18n import catalogs
 from netbank.demo import cn_id, kr_rrn, years_ago
 from tests.browser.browsing import Browsing
 from tests.browser.journeys import sign_in_teller
+from tests.demo_counter import ZHANG_WEI
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 Visitor = Callable[..., Browsing]
 
 #: edb 100003 张伟, certificate version (UKEY generation 2), registration card 0021.
-ZHANG_WEI = ("100003", cn_id(date(1978, 6, 1), 103), "6222020000000021")
 #: edb 100006 赵磊, 17 and living on his own income (E2 allows), not enrolled; the demo dates
 #: his birth from the day it is loaded.
 ZHAO_LEI = (

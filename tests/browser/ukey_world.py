@@ -11,62 +11,26 @@ from __future__ import annotations
 import base64
 import json
 import shlex
-from datetime import date
 from typing import Any
 
 import httpx
 from cryptography import x509
 
-from netbank.demo import LOGIN_PASSWORD, STAFF_PASSWORD, cn_id
-from netbank.domain.identity import DocumentType
+from netbank.demo import LOGIN_PASSWORD
+from tests import demo_counter
 from tests.browser.browsing import Server
+from tests.demo_counter import ZHANG_WEI
 from tests.e2e.serverproc import cli
 from tests.softhsm import UKEYS, USER_PIN
 
-#: edb 100003 张伟, certificate version (UKEY generation 2), registration card 0021.
-ZHANG_WEI = ("100003", cn_id(date(1978, 6, 1), 103), "6222020000000021")
 #: The SoftHSM2 token that is 张伟's UKEY (initialised with the server's tokens).
 UKEY_TOKEN = UKEYS[0]
 UKEY_PIN = USER_PIN
 
 
 def sell_demo_ukey(url: str) -> dict[str, Any]:
-    """The counter's UKEY sale (K1, G1) for 张伟 with the UKEY presented: teller T001 signs in,
-    checks the identity document and sells a generation 2 UKEY. Returns the receipt."""
-    number, document, card = ZHANG_WEI
-    with httpx.Client(base_url=url, timeout=60) as client:
-        r = client.post(
-            "/api/v1/teller/login",
-            json={"institution": "edb", "teller_number": "T001", "password": STAFF_PASSWORD},
-        )
-        assert r.status_code == 200, r.text
-        headers = {"Authorization": f"Bearer {r.json()['token']}"}
-        r = client.post(
-            "/api/v1/teller/identity-checks",
-            headers=headers,
-            json={
-                "customer_number": number,
-                "document_type": DocumentType.CN_RESIDENT_ID.value,
-                "document_number": document,
-            },
-        )
-        assert r.status_code == 201, r.text
-        r = client.post(
-            "/api/v1/teller/transactions/ukey-sale",
-            headers=headers,
-            json={
-                "customer_number": number,
-                "identity_check_id": r.json()["id"],
-                "registration_account_number": card,
-                "fee_account_number": card,
-                "ukey_generation": 2,
-                "ukey_serial": "UK2-000301",
-                "ukey": {"token_label": UKEY_TOKEN, "pin": UKEY_PIN},
-            },
-        )
-        assert r.status_code == 200, r.text
-        client.post("/api/v1/logout", headers=headers)
-        return dict(r.json())
+    """张伟 buys the browser tests' UKEY at the counter (``tests.demo_counter``)."""
+    return demo_counter.sell_demo_ukey(url, UKEY_TOKEN, UKEY_PIN)
 
 
 def run_client_helper(server: Server, command: str) -> str:

@@ -25,6 +25,7 @@ from cryptography import x509
 
 from netbank.adapters import hsm
 from netbank.demo import KOREAN, LOGIN_PASSWORD, PIN, STAFF_PASSWORD, UKEYS, cn_id, kr_rrn
+from tests.demo_counter import sell_demo_ukey
 from tests.pgserver import PgServer, free_port
 
 pytestmark = pytest.mark.slow
@@ -332,38 +333,8 @@ def test_the_demo_as_make_run_sets_it_up_has_each_institutions_pki_and_the_finan
         assert checked.json()["serial"] == issued.json()["serial"]
         assert base64.b64decode(checked.json()["message_base64"]) == message
 
-        # K1 at the counter: 张伟 (certificate version) buys one of the demo's blank UKEYs.
-        teller = http.post(
-            "/api/v1/teller/login",
-            json={"institution": "edb", "teller_number": "T001", "password": STAFF_PASSWORD},
-        )
-        assert teller.status_code == 200, teller.text
-        staff = {"Authorization": f"Bearer {teller.json()['token']}"}
-        check = http.post(
-            "/api/v1/teller/identity-checks",
-            headers=staff,
-            json={
-                "customer_number": "100003",
-                "document_type": "cn_resident_id",
-                "document_number": cn_id(date(1978, 6, 1), 103),
-            },
-        )
-        assert check.status_code == 201, check.text
-        sale = http.post(
-            "/api/v1/teller/transactions/ukey-sale",
-            headers=staff,
-            json={
-                "customer_number": "100003",
-                "identity_check_id": check.json()["id"],
-                "registration_account_number": "6222020000000021",
-                "fee_account_number": "6222020000000021",
-                "ukey_generation": 2,
-                "ukey_serial": "UK2-000302",
-                "ukey": {"token_label": UKEYS[0], "pin": PIN},
-            },
-        )
-        assert sale.status_code == 200, sale.text
-        serial = sale.json()["details"]["certificate_serial"]
+    # K1 at the counter: 张伟 (certificate version) buys one of the demo's blank UKEYs.
+    serial = sell_demo_ukey(server.base_url, UKEYS[0], PIN)["details"]["certificate_serial"]
     on_ukey = subprocess.run(
         [
             "pkcs11-tool",
