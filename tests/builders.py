@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import count
@@ -133,6 +134,15 @@ def check_identity(deps: Deps, actor: TellerActor, person: Person) -> int:
     if check.id is None:
         raise RuntimeError("identity check without id")
     return check.id
+
+
+def csrf_of(client: TestClient, path: str, lang: str = "en") -> str:
+    """The CSRF token the web page at ``path`` gives this browser (its secret set as a cookie)."""
+    page = client.get(path, headers={"accept-language": lang})
+    assert page.status_code == 200, page.text
+    found = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text)
+    assert found is not None
+    return found.group(1)
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:

@@ -36,7 +36,7 @@ from netbank.entrypoints.api.app import create_app
 from netbank.services import fincert, institutions
 from netbank.services.outbox import dispatch_once
 from netbank.services.ports import Deps, FinCertAdapters
-from tests.builders import Api, snapshot
+from tests.builders import Api, csrf_of, snapshot
 from tests.conftest import make_settings
 from tests.softhsm import FINCERT_KEYS_TOKEN, FINCERT_TOKEN, USER_PIN, SoftHSM
 
@@ -493,13 +493,11 @@ def test_the_web_registration_shows_validity_as_a_date_of_the_registering_instit
     assert api.post(flow_url("ksfc", handle, "challenge/verify"), code=code).status_code == 200
 
     client = api.client
-    page = client.get("/certificates/register?institution=ksfc")
-    csrf = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text)
-    assert csrf is not None
+    csrf = csrf_of(client, "/certificates/register?institution=ksfc")
     client.cookies.set("netbank_fincert_flow", f"ksfc:{handle}", path="/certificates/register")
     step4 = client.post(
         "/certificates/register/medium",
-        data={"csrf_token": csrf.group(1), "resident_number": HONG_RRN, "mobile": HONG_MOBILE},
+        data={"csrf_token": csrf, "resident_number": HONG_RRN, "mobile": HONG_MOBILE},
     )
     assert step4.status_code == 200, step4.text
     assert f'value="{issued["serial"]}"' in step4.text

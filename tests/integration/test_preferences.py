@@ -17,20 +17,12 @@ from netbank.adapters.i18n import catalogs
 from netbank.domain.errors import RuleViolation
 from netbank.services import auth, preferences
 from netbank.services.ports import Deps
-from tests.builders import LOGIN_PASSWORD, PIN, STAFF_PASSWORD, Api, bearer, otp_customer, snapshot
+from tests.builders import LOGIN_PASSWORD, PIN, STAFF_PASSWORD, Api, bearer, csrf_of, otp_customer, snapshot
 
 SESSION = "netbank_web_session"
 LANG = "netbank_lang"
 LANGS = ("ko", "zh", "en")
 ME = "/api/v1/me/preferences"
-
-
-def csrf_of(client: TestClient, path: str, lang: str = "en") -> str:
-    page = client.get(path, headers={"accept-language": lang})
-    assert page.status_code == 200, page.text
-    found = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text)
-    assert found is not None
-    return found.group(1)
 
 
 def fresh_browser(client: TestClient) -> None:

@@ -6,25 +6,14 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from fastapi.testclient import TestClient
 
 from netbank.adapters.i18n import catalogs
 from netbank.services.ports import Deps
-from tests.builders import Api, otp_customer, snapshot
+from tests.builders import Api, csrf_of, otp_customer, snapshot
 
 SESSION = "netbank_web_session"
 LANGS = ("ko", "zh", "en")
-
-
-def csrf_of(client: TestClient, path: str, lang: str = "en") -> str:
-    page = client.get(path, headers={"accept-language": lang})
-    assert page.status_code == 200, page.text
-    found = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text)
-    assert found is not None
-    return found.group(1)
 
 
 @pytest.mark.rule("F1", kind="refuse")

@@ -21,7 +21,7 @@ from netbank.entrypoints.web.common import local_day, local_time
 from netbank.entrypoints.web.receipt_pdf import cjk_font, render_receipt
 from netbank.services import institutions, receipts
 from netbank.services.ports import Deps
-from tests.builders import STAFF_PASSWORD, Api, make_account, snapshot, teller
+from tests.builders import STAFF_PASSWORD, Api, csrf_of, make_account, snapshot, teller
 from tests.payments import Customer, enrol_at_counter
 
 SESSION = "netbank_web_session"
@@ -30,14 +30,6 @@ SESSION = "netbank_web_session"
 def browse_as(client: TestClient, token: str) -> None:
     client.cookies.clear()
     client.cookies.set(SESSION, token)
-
-
-def csrf_of(client: TestClient, path: str, lang: str = "en") -> str:
-    page = client.get(path, headers={"accept-language": lang})
-    assert page.status_code == 200, page.text
-    found = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text)
-    assert found is not None
-    return found.group(1)
 
 
 def post_form(client: TestClient, path: str, token: str, lang: str = "en", **fields: Any) -> Any:

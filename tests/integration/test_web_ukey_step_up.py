@@ -21,7 +21,7 @@ from netbank.adapters.i18n import catalogs
 from netbank.bootstrap import App
 from netbank.client import ukey as client
 from netbank.services.ports import Deps
-from tests.builders import Api, otp_customer
+from tests.builders import Api, csrf_of, otp_customer
 from tests.integration.test_ukey import (
     CertificateCustomer,
     app_state,
@@ -39,14 +39,6 @@ SESSION = "netbank_web_session"
 BACK_HOME = {"resume": "page", "next": "/home"}
 
 
-def csrf_of(web: TestClient, lang: str) -> str:
-    page = web.get("/home", headers={"accept-language": lang})
-    assert page.status_code == 200, page.text
-    found = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text)
-    assert found is not None
-    return found.group(1)
-
-
 def signed_in(api: Api, token: str) -> TestClient:
     api.client.cookies.clear()
     api.client.cookies.set(SESSION, token)
@@ -55,7 +47,7 @@ def signed_in(api: Api, token: str) -> TestClient:
 
 def ask_challenge(web: TestClient, lang: str) -> tuple[str, dict[str, str]]:
     """The page's command for a new challenge, and the hidden fields of its answer form."""
-    csrf = csrf_of(web, lang)
+    csrf = csrf_of(web, "/home", lang)
     page = web.post(
         "/step-up/certificate/challenge",
         data={"csrf_token": csrf, **BACK_HOME},
@@ -143,7 +135,7 @@ def test_expired_challenges_revoked_certificates_and_bad_pastes_are_refused_on_t
     # No valid UKEY certificate any more: the UKEY is no longer offered.
     assert 'id="ukey-step-up-form"' not in text and 'id="ukey-command"' not in text
     assert level(api, token) == 20
-    csrf = csrf_of(web, "en")
+    csrf = csrf_of(web, "/home")
     page = web.post("/step-up/certificate/challenge", data={"csrf_token": csrf, **BACK_HOME})
     assert page.status_code == 422 and "K1_NO_VALID_CERTIFICATE" in page.text
 
@@ -154,7 +146,7 @@ def test_a_customer_without_a_ukey_is_not_offered_one_and_forms_need_the_csrf_to
 ) -> None:
     _, card, _ = otp_customer(api, deps)
     web = signed_in(api, api.customer_token("edb", card))
-    csrf = csrf_of(web, "en")
+    csrf = csrf_of(web, "/home")
     page = web.post("/step-up/certificate/challenge", data={"csrf_token": csrf, **BACK_HOME})
     assert page.status_code == 422 and "K1_NO_VALID_CERTIFICATE" in page.text
     assert 'id="ukey-step-up-form"' not in page.text
