@@ -8,12 +8,14 @@ import multiprocessing
 import os
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from netbank.adapters.db import writers
 from netbank.adapters.db.writers import WriterQueue, lock_path_for
 from netbank.bootstrap import App, bootstrap
 from netbank.domain.audit import verify_chain
@@ -157,3 +159,92 @@ def test_writers_of_two_processes_take_turns_and_the_chain_never_forks(
     assert [e.chain_seq for e in entries] == list(range(1, 121))
     assert {e.actor for e in entries} == {"a", "b"}
     assert verify_chain("writers-test", entries, head_seq, head_hash) == []
+
+
+def _hold(lock_path: Path) -> int:
+    """Take the queue's lock through another open file, as another process would."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
+def _eventually(check: Any, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_the_wait_for_another_process_ends_and_the_writer_goes_on_unqueued(tmp_path: Path) -> None:
+    lock_path = tmp_path / "db-writers"
+    queue = WriterQueue(lock_path, thread_wait=30, process_wait=0.3)
+    other = _hold(lock_path)
+    started = time.monotonic()
+    assert not queue.acquire(), "a writer whose wait timed out does not hold the queue"
+    assert 0.25 <= time.monotonic() - started < 5
+    # It left the threads' queue: another thread waits its own 0.3 s, not the threads' 30 s.
+    results: list[tuple[bool, float]] = []
+
+    def another_thread() -> None:
+        t0 = time.monotonic()
+        results.append((queue.acquire(), time.monotonic() - t0))
+
+    thread = threading.Thread(target=another_thread)
+    thread.start()
+    thread.join(20)
+    assert results and not results[0][0] and results[0][1] < 5
+    os.close(other)
+    # The helper takes the lock for the writer that stopped waiting, then lets it go.
+    assert _eventually(lambda: _free(lock_path))
+    queue.close()
+
+
+def test_a_writer_that_gets_the_lock_within_its_wait_holds_it(tmp_path: Path) -> None:
+    lock_path = tmp_path / "db-writers"
+    queue = WriterQueue(lock_path, process_wait=30)
+    other = _hold(lock_path)
+    threading.Timer(0.2, os.close, args=(other,)).start()
+    assert queue.acquire()
+    assert not _free(lock_path)
+    queue.release()
+    assert _free(lock_path)
+    queue.close()
+
+
+class _SlowToLetGo:
+    """``fcntl`` for writers.py whose helper thread pauses before it lets an abandoned wait's
+    lock go: it widens the moment in which a writer of the same process could take the lock."""
+
+    LOCK_EX, LOCK_NB, LOCK_UN = fcntl.LOCK_EX, fcntl.LOCK_NB, fcntl.LOCK_UN
+
+    @staticmethod
+    def flock(fd: int, operation: int) -> None:
+        if operation == fcntl.LOCK_UN and threading.current_thread().name == "sqlite-writers-queue":
+            time.sleep(0.3)
+        fcntl.flock(fd, operation)
+
+
+def test_after_an_abandoned_wait_the_next_writer_is_not_robbed_of_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lock is one per open file: the helper letting go of an abandoned wait's lock must not
+    release it under a writer of the same process that took it in the meantime."""
+    monkeypatch.setattr(writers, "fcntl", _SlowToLetGo)
+    lock_path = tmp_path / "db-writers"
+    queue = WriterQueue(lock_path, process_wait=1.0)
+    other = _hold(lock_path)
+    assert not queue.acquire()
+    os.close(other)  # the helper now takes the lock for the abandoned wait, and lets it go
+    time.sleep(0.05)
+    assert queue.acquire(), "the next writer gets the lock once the other process lets go"
+    time.sleep(0.5)  # the helper has let the abandoned wait's lock go by now
+    assert not _free(lock_path), "still held for the writer"
+    queue.release()
+    assert _free(lock_path)
+    # With nothing left to wait for, a writer takes the lock at once again.
+    assert queue.acquire()
+    assert not _free(lock_path)
+    queue.release()
+    queue.close()
