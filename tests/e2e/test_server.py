@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -356,3 +357,36 @@ def test_the_demo_as_make_run_sets_it_up_has_each_institutions_pki_and_the_finan
     assert "Private Key Object; EC" in on_ukey  # generation 2, made on the UKEY
     serials = [int(found, 16) for found in re.findall(r"serial:\s+([0-9A-F]+)", on_ukey)]
     assert serials == [int(serial, 16)]  # the certificate written back beside it
+
+
+def test_load_demo_says_to_start_over_when_the_tokens_were_made_anew_under_a_kept_database(
+    tmp_path: Path,
+) -> None:
+    """The token folder deleted, the database kept: ``demo-hsm`` makes new, empty tokens, and the
+    CAs the database names have no keys on them. ``load-demo`` (so ``make run``) stops with what
+    to do instead of a traceback."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETBANK_")}
+    env["NETBANK_DATA_DIR"] = str(tmp_path / "var")
+    _run(["demo-hsm"], env, tmp_path)
+    first = {**env, **_sourced(tmp_path / "var" / "hsm.env")}
+    _run(["migrate"], first, tmp_path)
+    assert "created: financial certificate CA" in _run(["load-demo", "--if-empty"], first, tmp_path)
+    shutil.rmtree(tmp_path / "var" / "softhsm")
+    _run(["demo-hsm"], env, tmp_path)
+    again = {**env, **_sourced(tmp_path / "var" / "hsm.env")}
+    done = subprocess.run(
+        [*_cli(), "load-demo", "--if-empty"],
+        env={**again, "COLUMNS": "400"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "K1_TOKEN_ERROR" in output
+    assert "delete the whole data folder" in output
+    assert str(tmp_path / "var") in output
+    assert "Traceback" not in output
+    assert "created" not in output

@@ -60,6 +60,7 @@ def load_demo(
     service's CA)."""
     from netbank.bootstrap import bootstrap
     from netbank.demo import init_certificate_authorities, load
+    from netbank.domain.errors import Code, DomainError
 
     state = bootstrap()
     try:
@@ -70,8 +71,21 @@ def load_demo(
         else:
             summary = load(state.deps)
             console.print(f"[green]demo loaded[/green]: {summary}")
-        for made in init_certificate_authorities(state.deps):
-            console.print(f"[green]created[/green]: {made}")
+        try:
+            made = init_certificate_authorities(state.deps)
+        except DomainError as exc:
+            if exc.code is not Code.K1_TOKEN_ERROR:
+                raise
+            # The database names CA keys the configured tokens do not hold: the tokens were
+            # made anew (their folder deleted) while the database was kept.
+            console.print(
+                f"[red]{exc.code.value}[/red] ({exc.params.get('reason', '')}): the HSM tokens do "
+                "not hold the keys of the CAs this database names. Were the tokens made anew? "
+                f"To start the demo over, delete the whole data folder ({state.settings.data_dir})."
+            )
+            raise typer.Exit(1) from None
+        for line in made:
+            console.print(f"[green]created[/green]: {line}")
     finally:
         state.close()
 
