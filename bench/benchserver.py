@@ -24,6 +24,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _wait(proc: subprocess.Popen[bytes], health_url: str, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"server did not start: {log.read_text(errors='replace')}")
+        try:
+            if httpx.get(health_url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+
+
 @contextmanager
 def serve(
     settings: Settings, log: Path, extra_env: Mapping[str, str] | None = None, *, workers: int = 1
@@ -64,15 +76,41 @@ def serve(
             start_new_session=True,
         )
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start: {log.read_text(errors='replace')}")
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
+            _wait(proc, f"{url}/healthz", log)
+            yield url
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+
+
+@contextmanager
+def serve_plain(app: str, log: Path, health_path: str = "/openapi.json") -> Iterator[str]:
+    """Serve ``app`` (``module:attribute`` in bench/) under the same uvicorn as ``netbank
+    serve`` (one worker, uvloop, httptools, no access log); yield its URL once ``health_path``
+    answers."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--app-dir",
+        str(Path(__file__).parent),
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            _wait(proc, f"{url}{health_path}", log)
             yield url
         finally:
             os.killpg(proc.pid, signal.SIGTERM)

@@ -25,6 +25,10 @@ Measured in alternating rounds (medians over rounds):
   ``HTTP_CLIENTS`` client processes (or as ``--workers`` / ``--clients`` say), each with one
   keep-alive connection (``httpload``: the standard library's client, a few tens of
   microseconds a request, so that the measuring takes little of the cores the server needs).
+* **floor**: the same requests to ``bench/floorapp.py``, FastAPI under the same uvicorn with a
+  route of the same shape (bearer token, an authenticating dependency in the thread pool, a
+  pydantic body and response, a synchronous endpoint) that does nothing: what the framework
+  alone costs a request, against the time a request may take for the target.
 
 Printed: signatures per second of each, p50 / p99 latency, each as a ratio to bare, and last
 ``ratio=X.XX``: http / bare (target >= 0.50).
@@ -49,7 +53,7 @@ from pathlib import Path
 
 import httpload
 import httpx
-from benchserver import serve
+from benchserver import serve, serve_plain
 
 from netbank.adapters import hsm
 from netbank.adapters.db.migrate import upgrade
@@ -265,6 +269,11 @@ def run_sequential(sign: Callable[[], None], count: int) -> tuple[float, list[fl
     return count / (time.perf_counter() - started), latencies
 
 
+def run_floor(url: str, count: int, clients: int) -> tuple[float, list[float]]:
+    """The same requests to bench/floorapp.py: FastAPI and uvicorn with nothing behind them."""
+    return run_http(url, "floor", count, clients)
+
+
 def run_http(url: str, token: str, count: int, clients: int) -> tuple[float, list[float]]:
     load = httpload.Load(
         url,
@@ -299,23 +308,30 @@ def main() -> None:
             institutions.sync_institutions(deps)
             load_korean(deps, INSTITUTION, deps.today_in("Asia/Seoul"))
             fincert.init_service_ca(deps)
-            with server(settings, softhsm_conf, workdir / "server.log", args.workers) as url:
+            with (
+                server(settings, softhsm_conf, workdir / "server.log", args.workers) as url,
+                serve_plain("floorapp:app", workdir / "floor.log") as floor_url,
+            ):
                 token = issue_over_http(deps, url, workdir / "outbox.log")
                 actor = auth.authenticate_customer(deps, token)
                 ways = {**signers(settings, deps), "service": service_signer(deps, actor)}
                 for sign in ways.values():
                     sign()  # warm up: first use opens keys, caches and connections
                 run_http(url, token, args.clients, args.clients)
-                figures = {name: Figure([], []) for name in (*ways, "http")}
+                run_floor(floor_url, args.clients, args.clients)
+                figures = {name: Figure([], []) for name in (*ways, "http", "floor")}
                 for n in range(sizes.rounds):
                     print(f"round {n + 1} of {sizes.rounds}", flush=True)
                     for name, sign in ways.items():
                         rate, latencies = run_sequential(sign, sizes.signatures)
                         figures[name].per_second.append(rate)
                         figures[name].latencies.extend(latencies)
-                    rate, latencies = run_http(url, token, sizes.signatures, args.clients)
-                    figures["http"].per_second.append(rate)
-                    figures["http"].latencies.extend(latencies)
+                    for name, (rate, latencies) in (
+                        ("http", run_http(url, token, sizes.signatures, args.clients)),
+                        ("floor", run_floor(floor_url, sizes.signatures, args.clients)),
+                    ):
+                        figures[name].per_second.append(rate)
+                        figures[name].latencies.extend(latencies)
         finally:
             state.close()
     bare = figures["bare"]
@@ -330,6 +346,12 @@ def main() -> None:
             f"  (rounds: {' '.join(f'{x:.0f}' for x in figure.per_second)})",
             flush=True,
         )
+    budget = 1000 / (0.5 * bare.throughput)
+    floor = 1000 / figures["floor"].throughput
+    print(
+        f"0.50 allows {budget:.2f} ms a request at one worker; the framework's floor (FastAPI and "
+        f"uvicorn, a route of the same shape doing nothing) takes {floor:.2f} ms of it"
+    )
     print("http / bare (target >= 0.50)")
     print(f"ratio={figures['http'].relative_to(bare):.2f}")
 

@@ -48,7 +48,8 @@ def test_the_financial_certificate_signing_benchmark_runs_and_prints_its_ratio()
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.strip().splitlines()
     assert re.fullmatch(r"ratio=\d+\.\d\d", lines[-1]), lines[-1]
-    # Every way of signing was measured: the two baselines, the service layer, the server.
-    for name in ("bare", "keystore", "service", "http"):
+    # Every way of signing was measured: the two baselines, the service layer, the server, and
+    # the framework's floor (bench/floorapp.py).
+    for name in ("bare", "keystore", "service", "http", "floor"):
         assert sum(bool(re.match(rf"  {name} +\d+/s ", line)) for line in lines) == 1, done.stdout
     assert "2 worker(s)" in done.stdout
