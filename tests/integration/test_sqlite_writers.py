@@ -248,3 +248,30 @@ def test_after_an_abandoned_wait_the_next_writer_is_not_robbed_of_the_lock(
     assert not _free(lock_path)
     queue.release()
     queue.close()
+
+
+class _InterruptedOnceSet(threading.Event):
+    """A writer's wait that is interrupted just after the helper took the lock for it."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        super().wait(timeout)
+        raise KeyboardInterrupt
+
+
+def test_a_writer_interrupted_as_the_lock_arrives_does_not_leave_it_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lock_path = tmp_path / "db-writers"
+    queue = WriterQueue(lock_path, process_wait=10)
+    make_wait = writers._Wait
+    monkeypatch.setattr(writers, "_Wait", lambda fd: make_wait(fd, done=_InterruptedOnceSet()))
+    other = _hold(lock_path)
+    threading.Timer(0.1, os.close, args=(other,)).start()
+    with pytest.raises(KeyboardInterrupt):
+        queue.acquire()
+    assert _eventually(lambda: _free(lock_path)), "nobody holds the lock the helper took"
+    monkeypatch.undo()
+    assert queue.acquire(), "and the process's next writer gets it"
+    assert not _free(lock_path)
+    queue.release()
+    queue.close()

@@ -74,11 +74,17 @@ class _FileLockWaiter:
         with self._count:
             self._unfinished += 1
         self._waits.put(wait)
-        wait.done.wait(timeout)
-        with wait.lock:
-            if not wait.held:
-                wait.abandoned = True
-            return wait.held
+        waited = False
+        try:
+            wait.done.wait(timeout)
+            waited = True
+        finally:
+            with wait.lock:
+                if not wait.held:
+                    wait.abandoned = True
+                elif not waited:  # interrupted just after the helper took it: nobody will hold it
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+        return wait.held and waited
 
     @property
     def busy(self) -> bool:
