@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import shutil
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -77,12 +76,8 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
         yield f"sqlite:///{target}"
         return
     server: PgServer = request.getfixturevalue("pg_server")
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    server.admin(f"CREATE DATABASE {name} TEMPLATE netbank_template")
-    try:
-        yield server.url(name)
-    finally:
-        server.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with server.scratch_database("t", template="netbank_template") as url:
+        yield url
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -92,6 +94,17 @@ class PgServer:
             f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
         ) as conn:
             conn.execute(sql)  # type: ignore[arg-type]
+
+    @contextlib.contextmanager
+    def scratch_database(self, prefix: str, *, template: str | None = None) -> Iterator[str]:
+        """A new database (a copy of ``template`` if named) for one test; dropped afterwards,
+        whatever connections are left open. Yields its URL."""
+        name = f"{prefix}_{uuid.uuid4().hex[:16]}"
+        self.admin(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+        try:
+            yield self.url(name)
+        finally:
+            self.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):

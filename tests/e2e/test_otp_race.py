@@ -37,11 +37,8 @@ def shared_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
         yield f"sqlite:///{tmp_path / 'netbank.sqlite3'}"
         return
     server: PgServer = request.getfixturevalue("pg_server")
-    server.admin("CREATE DATABASE otp_race TEMPLATE netbank_template")
-    try:
-        yield server.url("otp_race")
-    finally:
-        server.admin("DROP DATABASE IF EXISTS otp_race WITH (FORCE)")
+    with server.scratch_database("otp_race", template="netbank_template") as url:
+        yield url
 
 
 def _otp_customers(database_url: str, data_dir: Path, env: dict[str, str]) -> list[tuple[str, pyotp.TOTP]]:

@@ -33,12 +33,8 @@ def shared_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
         yield url
         return
     server: PgServer = request.getfixturevalue("pg_server")
-    name = f"outbox_{int(time.time() * 1000) % 10**9}"
-    server.admin(f"CREATE DATABASE {name} TEMPLATE netbank_template")
-    try:
-        yield server.url(name)
-    finally:
-        server.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with server.scratch_database("outbox", template="netbank_template") as url:
+        yield url
 
 
 @pytest.fixture

@@ -48,12 +48,8 @@ def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
         yield f"sqlite:///{tmp_path / 'netbank.sqlite3'}"
         return
     server: PgServer = request.getfixturevalue("pg_server")
-    name = f"transfer_race_{uuid.uuid4().hex[:12]}"
-    server.admin(f"CREATE DATABASE {name}")
-    try:
-        yield server.url(name)
-    finally:
-        server.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with server.scratch_database("transfer_race") as url:
+        yield url
 
 
 @pytest.mark.rule("L2", "L4", kind="refuse")

@@ -3,7 +3,6 @@ maps, on both backends, and no production path may call ``create_all``."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -54,12 +53,8 @@ def empty_database_url(backend: str, request: pytest.FixtureRequest, tmp_path: P
         yield f"sqlite:///{tmp_path / 'walk.sqlite3'}"
         return
     server: PgServer = request.getfixturevalue("pg_server")
-    name = f"w_{uuid.uuid4().hex[:16]}"
-    server.admin(f"CREATE DATABASE {name}")
-    try:
-        yield server.url(name)
-    finally:
-        server.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with server.scratch_database("w") as url:
+        yield url
 
 
 def _columns(engine: Engine, table: str) -> set[str]:
