@@ -43,7 +43,7 @@ from netbank.domain.certificate import (
     RevocationReason,
     RevocationState,
 )
-from netbank.domain.errors import Code, Conflict, Locked, NotFound, RuleViolation
+from netbank.domain.errors import Code, Conflict, Locked, NotFound, RuleViolation, refusal
 from netbank.services.ports import (
     IssuedUKEYCertificate,
     NewCACertificate,
@@ -400,7 +400,7 @@ class TokenCA:
         try:
             path = pki.verify_chain(leaf, [issuing_cert], root_cert, at, revocation=frozenset())
         except pki.CertificateRejected as exc:
-            raise RuleViolation(rejection_code(exc)) from exc
+            raise refusal(rejection_code(exc)) from exc
         public_key = leaf.public_key()
         if not isinstance(public_key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
             raise RuleViolation(Code.K1_KEY_USAGE_NOT_ALLOWED)

@@ -21,7 +21,7 @@ from netbank.domain.customer import Customer, CustomerKind
 from netbank.domain.errors import (
     Code,
     Conflict,
-    DomainError,
+    FactorRejected,
     Locked,
     PermissionDenied,
     RuleViolation,
@@ -31,8 +31,8 @@ from netbank.domain.institution import Institution, InstitutionKind
 from netbank.domain.policy import FinCertPolicy
 
 
-class PINRejected(DomainError):
-    """A wrong certificate PIN (F5): HTTP 401, the failure is counted before the refusal."""
+class PINRejected(FactorRejected):
+    """A wrong certificate PIN (F5); the failure is counted before the refusal."""
 
 
 class CertificateStatus(StrEnum):

@@ -10,15 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from netbank.domain.errors import Code, DomainError, Locked
+from netbank.domain.errors import Code, FactorRejected, Locked, RateLimited, RuleViolation
 
-
-class FactorRejected(DomainError):
-    """A second factor did not verify (wrong, used, expired): its own code, HTTP 401."""
-
-
-class RateLimited(DomainError):
-    """Too many verification attempts from one customer or one client address: HTTP 429."""
+__all__ = ["FactorRejected", "RateLimited"]  # their home is domain/errors.py
 
 
 class OTPAlgorithm(StrEnum):
@@ -65,7 +59,7 @@ class TOTPCredential:
     def ensure_usable(self) -> None:
         """A locked factor stays locked until a teller unlocks it."""
         if not self.active:
-            raise FactorRejected(Code.K2_OTP_NOT_ENROLLED)
+            raise RuleViolation(Code.K2_OTP_NOT_ENROLLED)
         if self.locked:
             raise Locked(Code.K2_OTP_LOCKED)
 

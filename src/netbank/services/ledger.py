@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from netbank.domain.account import Account, StatusFlag
 from netbank.domain.enrolment import Contract, Version
-from netbank.domain.errors import Code, Conflict, NotFound, RuleViolation
+from netbank.domain.errors import Code, Conflict, NotFound, RuleViolation, StepUpRequired
 from netbank.domain.institution import Institution
 from netbank.domain.ledger import (
     CHART,
@@ -52,7 +52,7 @@ from netbank.domain.policy import Policy, VersionLimits
 from netbank.domain.session import AuthLevel
 from netbank.services.common import CustomerActor, TellerActor, id_of
 from netbank.services.ports import Deps, UnitOfWork
-from netbank.services.strong_auth import StepUpRequired, step_up_methods
+from netbank.services.strong_auth import step_up_methods
 
 #: C3 flags that stop money leaving an account (a loss report, a PIN lock, risk holds).
 PAYOUT_BLOCKING = (

@@ -54,7 +54,7 @@ SYSTEM_ACTOR = "system:pki"
 def authority(deps: Deps) -> CertificateAuthority:
     """The HSM-backed CA, or the refusal when this deployment has none configured."""
     if deps.pki is None:
-        raise RuleViolation(Code.K1_PKI_NOT_INITIALISED)
+        raise NotFound(Code.K1_PKI_NOT_INITIALISED)
     return deps.pki
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from netbank.domain.enrolment import Contract, Version
-from netbank.domain.errors import Code, Locked, NotFound, PermissionDenied
+from netbank.domain.errors import Code, Locked, NotFound, RuleViolation, StepUpRequired, refusal
 from netbank.domain.otp import (
     Challenge,
     ChallengeChannel,
@@ -31,11 +31,6 @@ from netbank.domain.policy import Policy
 from netbank.domain.session import AuthLevel
 from netbank.services.common import CustomerActor, OTPEnrolment, id_of
 from netbank.services.ports import Deps, UnitOfWork
-
-
-class StepUpRequired(PermissionDenied):
-    """The session's level is too low for the action: the answer names the level and the
-    methods that reach it (RFC 9470 ``insufficient_user_authentication``)."""
 
 
 @dataclass(frozen=True)
@@ -149,7 +144,7 @@ def verify_totp(deps: Deps, actor: CustomerActor, code: str, client: str | None)
     with deps.uow() as uow:
         credential = uow.otp.active_credential(contract_id, for_update=True)
         if credential is None:
-            raise FactorRejected(Code.K2_OTP_NOT_ENROLLED)
+            raise RuleViolation(Code.K2_OTP_NOT_ENROLLED)
         credential.ensure_usable()
         seed = deps.secrets.open(credential.seed_sealed, _seed_purpose(contract_id))
         params = TOTPParameters(
@@ -173,7 +168,7 @@ def verify_totp(deps: Deps, actor: CustomerActor, code: str, client: str | None)
             uow.commit()
             if locked:
                 raise Locked(Code.K2_OTP_LOCKED)
-            raise FactorRejected(reason)
+            raise refusal(reason)
         credential.record_success(step, params.step_at(now.timestamp()))
         result = elevate(
             uow,
@@ -386,6 +381,6 @@ def current_totp_code(deps: Deps, institution_code: str, customer_number: str) -
         contract = uow.contracts.active_for_customer(id_of(customer)) if customer else None
         credential = uow.otp.active_credential(id_of(contract)) if contract else None
         if credential is None or contract is None:
-            raise NotFound(Code.K2_OTP_NOT_ENROLLED)
+            raise RuleViolation(Code.K2_OTP_NOT_ENROLLED)
         seed = deps.secrets.open(credential.seed_sealed, _seed_purpose(id_of(contract)))
         return deps.otp.code_at(seed, credential.parameters, deps.clock.now())

@@ -17,33 +17,25 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from netbank.adapters.i18n import catalogs, negotiate
-from netbank.domain.errors import (
-    AuthenticationFailed,
-    Code,
-    Conflict,
-    DomainError,
-    Locked,
-    NotFound,
-    PermissionDenied,
-    RuleViolation,
-)
-from netbank.domain.fincert import PINRejected
-from netbank.domain.otp import FactorRejected, RateLimited
-from netbank.services.strong_auth import StepUpRequired
+from netbank.domain.errors import Code, DomainError, Family
 
 log = logging.getLogger("netbank.api")
 
-STATUS: dict[type[DomainError], int] = {
-    RuleViolation: 422,
-    NotFound: 404,
-    Conflict: 409,
-    AuthenticationFailed: 401,
-    PermissionDenied: 403,
-    Locked: 423,
-    FactorRejected: 401,
-    RateLimited: 429,
-    StepUpRequired: 401,
-    PINRejected: 401,
+#: The one HTTP status of each family of refusals (so of each code: a code has one family).
+STATUS: dict[Family, int] = {
+    Family.VALIDATION: 422,
+    Family.RULE: 422,
+    Family.NOT_FOUND: 404,
+    Family.CONFLICT: 409,
+    Family.AUTHENTICATION: 401,
+    Family.PERMISSION: 403,
+    # RFC 9470: insufficient_user_authentication is a 401 with a WWW-Authenticate challenge.
+    Family.STEP_UP: 401,
+    Family.FACTOR: 401,
+    Family.LOCKED: 423,
+    Family.RATE_LIMITED: 429,
+    Family.UNAVAILABLE: 503,
+    Family.UNSUPPORTED: 405,
 }
 
 _RULE = re.compile(r"^([A-Z]\d+)_")
@@ -71,11 +63,13 @@ def error_body(request: Request, code: str, params: dict[str, Any], **extra: Any
     }
 
 
+def status_of_code(code: Code) -> int:
+    """The HTTP status of a code: its family's."""
+    return STATUS[code.family]
+
+
 def status_of(exc: DomainError) -> int:
-    for cls in type(exc).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return 422
+    return status_of_code(exc.code)
 
 
 #: Renders an HTTP error (404, 405) as a page for a browser, or None to answer in JSON.
@@ -86,8 +80,9 @@ def install(app: FastAPI, html_error_page: HTMLErrorPage | None = None) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         status = status_of(exc)
+        family = exc.code.family
         headers: dict[str, str] | None = None
-        if isinstance(exc, StepUpRequired):
+        if family is Family.STEP_UP:
             # RFC 9470: the client steps up and retries.
             headers = {
                 "WWW-Authenticate": 'Bearer error="insufficient_user_authentication", '
@@ -95,7 +90,7 @@ def install(app: FastAPI, html_error_page: HTMLErrorPage | None = None) -> None:
             }
         elif status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
-        elif isinstance(exc, RateLimited):
+        elif family is Family.RATE_LIMITED:
             headers = {"Retry-After": str(exc.params.get("retry_after_seconds", 60))}
         return JSONResponse(
             error_body(request, exc.code.value, exc.params), status_code=status, headers=headers
@@ -106,14 +101,19 @@ def install(app: FastAPI, html_error_page: HTMLErrorPage | None = None) -> None:
         # A database constraint caught what the services' locks should have: a concurrent
         # request won. Nothing was written (the unit of work rolled back); the client retries.
         log.warning("integrity error mapped to 409: %s", type(exc.orig).__name__)
-        return JSONResponse(error_body(request, Code.CONCURRENT_UPDATE.value, {}), status_code=409)
+        return JSONResponse(
+            error_body(request, Code.CONCURRENT_UPDATE.value, {}),
+            status_code=status_of_code(Code.CONCURRENT_UPDATE),
+        )
 
     @app.exception_handler(OperationalError)
     async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
         # Lock timeouts, serialization failures, "database is locked": retryable.
         log.warning("operational error mapped to 503: %s", type(exc.orig).__name__)
         return JSONResponse(
-            error_body(request, Code.SERVICE_BUSY.value, {}), status_code=503, headers={"Retry-After": "1"}
+            error_body(request, Code.SERVICE_BUSY.value, {}),
+            status_code=status_of_code(Code.SERVICE_BUSY),
+            headers={"Retry-After": "1"},
         )
 
     @app.exception_handler(RequestValidationError)
@@ -124,7 +124,7 @@ def install(app: FastAPI, html_error_page: HTMLErrorPage | None = None) -> None:
         ]
         field = problems[0]["field"] if problems else ""
         body = error_body(request, Code.REQUEST_VALIDATION.value, {"field": field}, problems=problems)
-        return JSONResponse(body, status_code=422)
+        return JSONResponse(body, status_code=status_of_code(Code.REQUEST_VALIDATION))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -137,6 +137,6 @@ def install(app: FastAPI, html_error_page: HTMLErrorPage | None = None) -> None:
         )
         return JSONResponse(
             error_body(request, code.value, {}),
-            status_code=exc.status_code,
+            status_code=status_of_code(code),
             headers=getattr(exc, "headers", None),
         )

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse
 
 from netbank.domain import fincert as fc
-from netbank.domain.errors import Code, DomainError, NotFound, PermissionDenied
+from netbank.domain.errors import Code, DomainError, NotFound, PermissionDenied, StepUpRequired
 from netbank.domain.institution import Institution
 from netbank.domain.otp import ChallengeChannel
 from netbank.entrypoints.api.deps import ClientDep, DepsDep
@@ -38,7 +38,7 @@ from netbank.entrypoints.web.common import (
     session_token,
 )
 from netbank.entrypoints.web.step_up import Refusal, refusal_of, text_of
-from netbank.services import auth, fincert, fincert_devices, strong_auth, ukey
+from netbank.services import auth, fincert, fincert_devices, ukey
 from netbank.services.common import CustomerActor
 from netbank.services.fincert import CertificateView, FlowView
 from netbank.services.ports import Deps
@@ -196,7 +196,7 @@ def issue(
             view = fincert.reissue_certificate(deps, actor, pin)
         else:
             view = fincert.issue_certificate(deps, actor, pin, confirm_revoke_other=confirm_revoke_other)
-    except strong_auth.StepUpRequired as exc:
+    except StepUpRequired as exc:
         return step_up.step_up_required(request, deps, actor, exc, step_up.page_resume("/certificates/issue"))
     except DomainError as exc:
         return _issue_page(
@@ -294,7 +294,7 @@ def revoke(
         return _manage_page(request, deps, actor, refusal=refusal, status=422)
     try:
         fincert.revoke_certificate(deps, actor)
-    except strong_auth.StepUpRequired as exc:
+    except StepUpRequired as exc:
         return step_up.step_up_required(
             request, deps, actor, exc, step_up.page_resume("/certificates/manage")
         )
@@ -318,7 +318,7 @@ def restore(request: Request, actor: WebCustomer, deps: DepsDep, _csrf: CSRFChec
     """F4 정지 해제: ``POST /api/v1/me/fincert/restore``, in a strong session."""
     try:
         fincert.restore_certificate(deps, actor)
-    except strong_auth.StepUpRequired as exc:
+    except StepUpRequired as exc:
         return step_up.step_up_required(
             request, deps, actor, exc, step_up.page_resume("/certificates/manage")
         )

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse
 
-from netbank.domain.errors import Code, DomainError, RuleViolation
+from netbank.domain.errors import Code, DomainError, InvalidRequest, StepUpRequired
 from netbank.domain.ledger import PostingKind, TransferKind
 from netbank.entrypoints.api import statements as st
 from netbank.entrypoints.api.deps import ClientDep, DepsDep
@@ -33,7 +33,7 @@ from netbank.entrypoints.web.common import (
     start_session,
 )
 from netbank.entrypoints.web.step_up import Refusal, refusal_of
-from netbank.services import auth, ledger, queries, statements, strong_auth
+from netbank.services import auth, ledger, queries, statements
 from netbank.services.common import CustomerActor
 from netbank.services.ports import Deps
 
@@ -160,7 +160,7 @@ class StatementQuery:
             first = date.fromisoformat(self.from_date) if self.from_date else None
             last = date.fromisoformat(self.to_date) if self.to_date else None
         except ValueError:
-            raise RuleViolation(Code.REQUEST_VALIDATION, field="from" if self.from_date else "to") from None
+            raise InvalidRequest(Code.REQUEST_VALIDATION, field="from" if self.from_date else "to") from None
         return st.statement_filter(self.account or None, first, last, kinds)
 
     def query_string(self, **extra: object) -> str:
@@ -184,7 +184,7 @@ def int_param(request: Request, name: str, default: int | None, low: int, high: 
     if not raw:
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
-        raise RuleViolation(Code.REQUEST_VALIDATION, field=name)
+        raise InvalidRequest(Code.REQUEST_VALIDATION, field=name)
     return int(raw)
 
 
@@ -310,7 +310,7 @@ def _book(request: Request, deps: Deps, actor: CustomerActor, form: TransferForm
     try:
         amount_minor = parse_amount(form.amount, currency)
         if amount_minor is None:
-            raise RuleViolation(Code.REQUEST_VALIDATION, field="amount")
+            raise InvalidRequest(Code.REQUEST_VALIDATION, field="amount")
         result = ledger.book_transfer(
             deps,
             actor,
@@ -323,7 +323,7 @@ def _book(request: Request, deps: Deps, actor: CustomerActor, form: TransferForm
                 reference=form.reference,
             ),
         )
-    except strong_auth.StepUpRequired as exc:
+    except StepUpRequired as exc:
         return step_up.step_up_required(request, deps, actor, exc, step_up.Resume("transfer", form.fields()))
     except DomainError as exc:
         # Nothing moved; the same form (and key) can be corrected and sent again.

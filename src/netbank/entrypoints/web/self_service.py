@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse
 
-from netbank.domain.errors import Code, DomainError, RuleViolation
+from netbank.domain.errors import Code, DomainError, InvalidRequest, StepUpRequired
 from netbank.domain.identity import DocumentType
 from netbank.domain.ledger import TransferKind
 from netbank.entrypoints.api.deps import ClientDep, DepsDep
@@ -31,7 +31,7 @@ from netbank.entrypoints.web.common import (
 )
 from netbank.entrypoints.web.customer import new_idempotency_key
 from netbank.entrypoints.web.step_up import Refusal, refusal_of, text_of
-from netbank.services import auth, enrolment, ledger, queries, strong_auth
+from netbank.services import auth, enrolment, ledger, queries
 from netbank.services.common import CustomerActor
 from netbank.services.ports import Deps
 
@@ -115,7 +115,7 @@ def pay_bill(
     try:
         amount_minor = parse_amount(form.amount, _currency(deps, actor))
         if amount_minor is None:
-            raise RuleViolation(Code.REQUEST_VALIDATION, field="amount")
+            raise InvalidRequest(Code.REQUEST_VALIDATION, field="amount")
         result = ledger.book_transfer(
             deps,
             actor,
@@ -128,7 +128,7 @@ def pay_bill(
                 reference=form.bill_reference,
             ),
         )
-    except strong_auth.StepUpRequired as exc:
+    except StepUpRequired as exc:
         return step_up.step_up_required(request, deps, actor, exc, step_up.Resume("bill", form.fields()))
     except DomainError as exc:
         return _bill_page(request, deps, actor, form, refusal=refusal_of(request, exc), status=422)
@@ -220,7 +220,7 @@ def set_limits(
                 continue
             minor = parse_amount(text, currency)
             if minor is None:
-                raise RuleViolation(Code.REQUEST_VALIDATION, field=name)
+                raise InvalidRequest(Code.REQUEST_VALIDATION, field=name)
             amounts.append(minor)
         ledger.set_own_limits(deps, actor, amounts[0], amounts[1])
     except DomainError as exc:
@@ -296,7 +296,7 @@ def change_password(
         )
     try:
         enrolment.change_login_password(deps, actor, old_password, new_password)
-    except strong_auth.StepUpRequired as exc:
+    except StepUpRequired as exc:
         return step_up.step_up_required(request, deps, actor, exc, step_up.page_resume("/password"))
     except DomainError as exc:
         return render(

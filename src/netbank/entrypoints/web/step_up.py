@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from netbank.adapters.i18n import catalogs
 from netbank.domain.certificate import LOGIN_CHALLENGE_VALIDITY
 from netbank.domain.customer import mask_phone
-from netbank.domain.errors import Code, DomainError, RuleViolation
+from netbank.domain.errors import Code, DomainError, NotFound, RuleViolation, StepUpRequired
 from netbank.domain.otp import ChallengeChannel, ChallengePurpose
 from netbank.entrypoints.api.deps import ClientDep, DepsDep
 from netbank.entrypoints.api.routers.pki import CertificateLoginIn
@@ -216,7 +216,7 @@ def step_up_page(
 
 
 def step_up_required(
-    request: Request, deps: Deps, actor: CustomerActor, exc: strong_auth.StepUpRequired, resume: Resume
+    request: Request, deps: Deps, actor: CustomerActor, exc: StepUpRequired, resume: Resume
 ) -> HTMLResponse:
     methods = exc.params.get("methods")
     return step_up_page(
@@ -348,7 +348,7 @@ def start_ukey_step_up(
     try:
         held = usable_ukey(deps, actor)
         if held is None:
-            raise RuleViolation(Code.K1_NO_VALID_CERTIFICATE)
+            raise NotFound(Code.K1_NO_VALID_CERTIFICATE)
         challenge = pki.start_certificate_login(deps, actor)
     except DomainError as exc:
         return step_up_page(request, deps, actor, resume, refusal=refusal_of(request, exc), status=422)
