@@ -65,7 +65,7 @@ from netbank.config import Settings
 from netbank.demo import KOREAN, LOGIN_PASSWORD, load_korean
 from netbank.domain.fincert import SignaturePurpose
 from netbank.services import auth, fincert, institutions
-from netbank.services.common import CustomerActor
+from netbank.services.common import CustomerActor, Operator
 from netbank.services.outbox import dispatch_once
 from netbank.services.ports import Deps
 
@@ -305,7 +305,7 @@ def main() -> None:
         state = bootstrap(settings)
         try:
             deps = state.deps
-            institutions.sync_institutions(deps)
+            institutions.sync_institutions(deps, Operator("bench"))
             load_korean(deps, INSTITUTION, deps.today_in("Asia/Seoul"))
             fincert.init_service_ca(deps)
             with (

@@ -12,7 +12,7 @@ customers signed in at the one-time-code level and its own ``netbank serve``. On
   contract's day-usage update, the two balance updates, the posting, its two entries and the
   transfer row — one transaction each, on the engine netbank uses (``make_engine``: WAL,
   ``BEGIN IMMEDIATE``, pooled connections), with no checks and no reads;
-* **service**: ``netbank.services.ledger.book_transfer`` in-process with the Deps
+* **service**: ``netbank.services.payments.make_transfer`` in-process with the Deps
   ``bootstrap`` wires (as the tests build them): idempotency look-up, payer and payee, the
   E6/C3 checks, limits, locks, the posting, the usage, the transfer row and its audit entry;
 * **http**: ``POST /api/v1/me/transfers`` on the real server (uvicorn, one worker), from 8
@@ -62,10 +62,12 @@ from netbank.demo import cn_id, years_ago
 from netbank.domain.account import AccountKind
 from netbank.domain.enrolment import Version
 from netbank.domain.identity import DocumentType
-from netbank.domain.ledger import TransferKind
-from netbank.services import auth, customers, enrolment, institutions, ledger, strong_auth
-from netbank.services.common import CustomerActor
-from netbank.services.customers import NewAccount, NewCustomer
+from netbank.services import auth, customers, factors, institutions, ledger, payments
+from netbank.services.common import CustomerActor, Operator, Visitor
+from netbank.services.counter import accounts, contract
+from netbank.services.customers import OpenAccount, RegisterCustomer
+from netbank.services.factors.totp import VerifyTOTP
+from netbank.services.institutions import AddBranch, AddTeller
 from netbank.services.ports import Deps
 
 REPO = Path(__file__).resolve().parents[1]
@@ -145,13 +147,33 @@ def make_settings(database_url: str, data_dir: Path) -> Settings:
     )
 
 
+OPERATOR = Operator("bench")
+VISITOR = Visitor("bench")
+
+
 def enrol_payers(deps: Deps) -> list[tuple[str, str]]:
     """An institution with a teller, and OTP-version customers with a well-filled card each:
     (card number, otpauth URI)."""
-    institutions.sync_institutions(deps)
-    institutions.add_branch(deps, INSTITUTION, "B1", "Branch one")
-    institutions.add_teller(deps, INSTITUTION, "B1", "T001", "Teller One", STAFF_PASSWORD)
-    issued = auth.login_teller(deps, INSTITUTION, "T001", STAFF_PASSWORD, None, "bench")
+    institutions.sync_institutions(deps, OPERATOR)
+    institutions.add_branch(
+        deps, OPERATOR, AddBranch(institution_code=INSTITUTION, branch_code="B1", name="B1")
+    )
+    institutions.add_teller(
+        deps,
+        OPERATOR,
+        AddTeller(
+            institution_code=INSTITUTION,
+            branch_code="B1",
+            teller_number="T001",
+            name="Teller One",
+            password=STAFF_PASSWORD,
+        ),
+    )
+    issued = auth.login_teller(
+        deps,
+        VISITOR,
+        auth.TellerLogin(institution_code=INSTITUTION, teller_number="T001", password=STAFF_PASSWORD),
+    )
     teller = auth.authenticate_teller(deps, issued.token)
     today = deps.today_in("Asia/Shanghai")
     out = []
@@ -161,7 +183,8 @@ def enrol_payers(deps: Deps) -> list[tuple[str, str]]:
         doc = cn_id(birth, n + 1)
         customers.register_customer(
             deps,
-            NewCustomer(
+            OPERATOR,
+            RegisterCustomer(
                 institution_code=INSTITUTION,
                 customer_number=number,
                 name=f"客户{n}",
@@ -174,7 +197,8 @@ def enrol_payers(deps: Deps) -> list[tuple[str, str]]:
         )
         customers.open_account(
             deps,
-            NewAccount(
+            OPERATOR,
+            OpenAccount(
                 institution_code=INSTITUTION,
                 customer_number=number,
                 number=card,
@@ -183,17 +207,23 @@ def enrol_payers(deps: Deps) -> list[tuple[str, str]]:
                 balance_minor=OPENING_MINOR,
             ),
         )
-        check = customers.record_identity_check(deps, teller, number, DocumentType.CN_RESIDENT_ID, doc)
-        receipt = enrolment.add_contract(
+        check = accounts.record_identity_check(
             deps,
             teller,
-            enrolment.ContractAdd(
+            accounts.RecordIdentityCheck(
+                customer_number=number, document_type=DocumentType.CN_RESIDENT_ID, document_number=doc
+            ),
+        )
+        receipt = contract.add_contract(
+            deps,
+            teller,
+            contract.AddContract(
                 customer_number=number,
                 identity_check_id=check.id or 0,
                 version=Version.OTP,
                 registration_account_number=card,
                 login_password=LOGIN_PASSWORD,
-                medium=enrolment.MediumInput(otp_phone="13912345678"),
+                otp_phone="13912345678",
             ),
         )
         assert receipt.otp_enrolment is not None
@@ -206,11 +236,16 @@ def sign_in(deps: Deps, engine: Engine, enrolled: list[tuple[str, str]]) -> list
     the same session tokens serve the HTTP clients."""
     payers = []
     for n, (card, uri) in enumerate(enrolled):
-        issued = auth.login_with_password(deps, INSTITUTION, card, LOGIN_PASSWORD, f"bench-{n}")
-        actor = auth.authenticate_customer(deps, issued.token)
+        visitor = Visitor(f"bench-{n}")
+        issued = auth.login_with_password(
+            deps,
+            visitor,
+            auth.PasswordLogin(institution_code=INSTITUTION, login_id=card, password=LOGIN_PASSWORD),
+        )
+        actor = auth.authenticate_customer(deps, issued.token, visitor.client)
         totp = pyotp.parse_uri(uri)
         assert isinstance(totp, pyotp.TOTP)
-        strong_auth.verify_totp(deps, actor, totp.now(), f"bench-{n}")
+        factors.TOTP.verify(deps, actor, VerifyTOTP(totp.now()))
         actor = auth.authenticate_customer(deps, issued.token)
         assert actor.contract_id is not None
         with engine.connect() as conn:
@@ -406,12 +441,11 @@ def bare_transfer(engine: Engine, institution_id: int, today: date) -> Callable[
 
 def service_transfer(deps: Deps) -> Callable[[int, Payer, Payer], None]:
     def book(n: int, payer: Payer, payee: Payer) -> None:
-        ledger.book_transfer(
+        payments.make_transfer(
             deps,
             payer.actor,
-            ledger.TransferRequest(
+            payments.MakeTransfer(
                 idempotency_key=f"svc-{n}",
-                kind=TransferKind.INTERNAL,
                 from_account=payer.card,
                 to_account=payee.card,
                 amount_minor=1,

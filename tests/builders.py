@@ -18,10 +18,15 @@ from netbank.domain.customer import CustomerKind
 from netbank.domain.identity import DocumentType
 from netbank.domain.institution import StaffRole
 from netbank.services import auth, customers, institutions
-from netbank.services.common import TellerActor
-from netbank.services.customers import NewAccount, NewCustomer
+from netbank.services.common import Operator, TellerActor, Visitor
+from netbank.services.counter import accounts
+from netbank.services.customers import OpenAccount, RegisterCustomer
+from netbank.services.institutions import AddBranch, AddTeller
 from netbank.services.ports import Deps
 
+#: Who the test set-up acts as: the back office, and a visitor for its sign-ins.
+OPERATOR = Operator("test")
+VISITOR = Visitor("test")
 STAFF_PASSWORD = "Teller#2026"
 LOGIN_PASSWORD = "Netbank#2026"
 PIN = "123456"
@@ -42,13 +47,29 @@ class Person:
 
 def setup_institutions(deps: Deps, *codes: str) -> None:
     """Institutions from the policies, with two branches and staff each."""
-    institutions.sync_institutions(deps)
+    institutions.sync_institutions(deps, OPERATOR)
     for code in codes or ("edb", "kb"):
-        institutions.add_branch(deps, code, "B1", "Branch one")
-        institutions.add_branch(deps, code, "B2", "Branch two")
-        institutions.add_teller(deps, code, "B1", "T001", "Teller One", STAFF_PASSWORD)
-        institutions.add_teller(deps, code, "B2", "T002", "Teller Two", STAFF_PASSWORD)
-        institutions.add_teller(deps, code, "B1", "U001", "Auditor", STAFF_PASSWORD, StaffRole.AUDITOR)
+        for branch, name in (("B1", "Branch one"), ("B2", "Branch two")):
+            institutions.add_branch(
+                deps, OPERATOR, AddBranch(institution_code=code, branch_code=branch, name=name)
+            )
+        for branch, number, name, role in (
+            ("B1", "T001", "Teller One", StaffRole.TELLER),
+            ("B2", "T002", "Teller Two", StaffRole.TELLER),
+            ("B1", "U001", "Auditor", StaffRole.AUDITOR),
+        ):
+            institutions.add_teller(
+                deps,
+                OPERATOR,
+                AddTeller(
+                    institution_code=code,
+                    branch_code=branch,
+                    teller_number=number,
+                    name=name,
+                    password=STAFF_PASSWORD,
+                    role=role,
+                ),
+            )
 
 
 def make_customer(
@@ -76,7 +97,8 @@ def make_customer(
     number = f"C{n:06d}"
     customers.register_customer(
         deps,
-        NewCustomer(
+        OPERATOR,
+        RegisterCustomer(
             institution_code=institution,
             customer_number=number,
             name=name,
@@ -106,7 +128,8 @@ def make_account(
     number = f"62{next(_seq):014d}"
     customers.open_account(
         deps,
-        NewAccount(
+        OPERATOR,
+        OpenAccount(
             institution_code=person.institution,
             customer_number=person.number,
             number=number,
@@ -125,12 +148,24 @@ def make_account(
 def teller(
     deps: Deps, institution: str = "edb", number: str = "T001", branch: str | None = None
 ) -> TellerActor:
-    issued = auth.login_teller(deps, institution, number, STAFF_PASSWORD, branch, "test")
+    issued = auth.login_teller(
+        deps,
+        VISITOR,
+        auth.TellerLogin(
+            institution_code=institution, teller_number=number, password=STAFF_PASSWORD, branch_code=branch
+        ),
+    )
     return auth.authenticate_teller(deps, issued.token)
 
 
 def check_identity(deps: Deps, actor: TellerActor, person: Person) -> int:
-    check = customers.record_identity_check(deps, actor, person.number, person.doc_type, person.doc_number)
+    check = accounts.record_identity_check(
+        deps,
+        actor,
+        accounts.RecordIdentityCheck(
+            customer_number=person.number, document_type=person.doc_type, document_number=person.doc_number
+        ),
+    )
     if check.id is None:
         raise RuntimeError("identity check without id")
     return check.id
@@ -164,7 +199,7 @@ class Api:
 
     def teller_token(self, institution: str = "edb", number: str = "T001", branch: str | None = None) -> str:
         body: dict[str, Any] = {
-            "institution": institution,
+            "institution_code": institution,
             "teller_number": number,
             "password": STAFF_PASSWORD,
         }
@@ -234,7 +269,7 @@ def otp_customer(api: Api, deps: Deps, *, phone: str = "13912345678") -> tuple[P
         version="otp",
         registration_account_number=card,
         login_password=LOGIN_PASSWORD,
-        medium={"otp_phone": phone},
+        otp_phone=phone,
     )
     assert r.status_code == 201, r.text
     return p, card, str(r.json()["otp_enrolment"]["otpauth_uri"])

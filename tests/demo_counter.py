@@ -23,7 +23,7 @@ def sell_demo_ukey(url: str, token_label: str, pin: str) -> dict[str, Any]:
     with httpx.Client(base_url=url, timeout=60) as client:
         r = client.post(
             "/api/v1/teller/login",
-            json={"institution": "edb", "teller_number": "T001", "password": STAFF_PASSWORD},
+            json={"institution_code": "edb", "teller_number": "T001", "password": STAFF_PASSWORD},
         )
         assert r.status_code == 200, r.text
         headers = {"Authorization": f"Bearer {r.json()['token']}"}
@@ -47,7 +47,8 @@ def sell_demo_ukey(url: str, token_label: str, pin: str) -> dict[str, Any]:
                 "fee_account_number": card,
                 "ukey_generation": 2,
                 "ukey_serial": "UK2-000301",
-                "ukey": {"token_label": token_label, "pin": pin},
+                "token_label": token_label,
+                "token_pin": pin,
             },
         )
         assert r.status_code == 200, r.text

@@ -15,9 +15,10 @@ from netbank.adapters.clock import SettableClock
 from netbank.adapters.db.tables import accounts, gl_accounts, institutions
 from netbank.domain.ledger import PayeeCategory
 from netbank.services import institutions as institution_service
+from netbank.services.institutions import AddPayee
 from netbank.services.ledger import verify_ledger
 from netbank.services.ports import Deps
-from tests.builders import LOGIN_PASSWORD, PIN, Api, Person, make_account, make_customer
+from tests.builders import LOGIN_PASSWORD, OPERATOR, PIN, Api, Person, make_account, make_customer
 
 TRANSFERS = "/api/v1/me/transfers"
 BILLS = "/api/v1/me/bill-payments"
@@ -46,7 +47,11 @@ def new_key() -> str:
 def add_payees(deps: Deps, *institution_codes: str) -> None:
     for code in institution_codes or ("edb",):
         for payee, name, category in PAYEES[code]:
-            institution_service.add_payee(deps, code, payee, name, category)
+            institution_service.add_payee(
+                deps,
+                OPERATOR,
+                AddPayee(institution_code=code, payee_code=payee, name=name, category=category),
+            )
 
 
 @dataclass
@@ -91,7 +96,7 @@ def enrol_at_counter(
         version=version,
         registration_account_number=card,
         login_password=LOGIN_PASSWORD,
-        medium=medium,
+        **medium,
     )
     assert r.status_code == 201, r.text
     uri = r.json()["otp_enrolment"]["otpauth_uri"] if version == "otp" else ""

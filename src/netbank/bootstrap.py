@@ -20,6 +20,7 @@ from netbank.adapters.policies import TomlPolicyBook
 from netbank.config import Settings
 from netbank.domain.fincert_devices import DevicePolicy
 from netbank.domain.outbox import RetryPolicy
+from netbank.services.factors import standard_factors
 from netbank.services.ports import Clock, Deps, FinCertAdapters, PolicyBook, Sender
 
 
@@ -53,6 +54,7 @@ def bootstrap(
         tokens=RandomTokens(),
         policies=policies or TomlPolicyBook(settings.policy_dir),
         otp=PyOTPCodec(),
+        factors=standard_factors(),
         pki=make_certificate_authority(settings),
         fincert=fincert_adapters(settings),
     )

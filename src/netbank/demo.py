@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from netbank.domain.account import AccountKind
 from netbank.domain.enrolment import Version
@@ -20,13 +21,18 @@ from netbank.domain.identity import DocumentType, cn_resident_id_check_char
 from netbank.domain.institution import StaffRole
 from netbank.domain.ledger import PayeeCategory
 from netbank.services import auth, customers, enrolment, fincert, institutions, pki
-from netbank.services.common import TellerActor
-from netbank.services.customers import NewAccount, NewCustomer
+from netbank.services.common import Operator, TellerActor, Visitor
+from netbank.services.counter import accounts, contract
+from netbank.services.customers import OpenAccount, RegisterCustomer
+from netbank.services.institutions import AddBranch, AddPayee, AddTeller
 from netbank.services.ports import Deps
 
 STAFF_PASSWORD = "Teller#2026"  # noqa: S105 - published demo credential
 LOGIN_PASSWORD = "Netbank#2026"  # noqa: S105 - published demo credential
 PIN = "123456"
+#: The demo loader as it acts: the back office, and a visitor (its sign-ins).
+LOADER = Operator("demo-loader")
+VISITOR = Visitor("demo-loader")
 #: Blank UKEYs of ``netbank demo-hsm`` for the counter to sell (K1); their user PIN is ``PIN``.
 UKEYS = ("demo-ukey-1", "demo-ukey-2", "demo-ukey-3")
 
@@ -66,7 +72,8 @@ class Person:
 def _add_person(deps: Deps, inst: str, p: Person) -> None:
     customers.register_customer(
         deps,
-        NewCustomer(
+        LOADER,
+        RegisterCustomer(
             institution_code=inst,
             customer_number=p.number,
             name=p.name,
@@ -92,7 +99,8 @@ def _account(
 ) -> None:
     customers.open_account(
         deps,
-        NewAccount(
+        LOADER,
+        OpenAccount(
             institution_code=inst,
             customer_number=customer,
             number=number,
@@ -107,36 +115,61 @@ def _account(
 
 def _staff(deps: Deps, inst: str, branches: list[tuple[str, str]]) -> None:
     for code, name in branches:
-        institutions.add_branch(deps, inst, code, name)
+        institutions.add_branch(deps, LOADER, AddBranch(institution_code=inst, branch_code=code, name=name))
     home, other = branches[0][0], branches[-1][0]
-    institutions.add_teller(deps, inst, home, "T001", "Teller One", STAFF_PASSWORD)
-    institutions.add_teller(deps, inst, other, "T002", "Teller Two", STAFF_PASSWORD)
-    institutions.add_teller(deps, inst, home, "A001", "Institution Admin", STAFF_PASSWORD, StaffRole.ADMIN)
-    institutions.add_teller(deps, inst, home, "U001", "Auditor", STAFF_PASSWORD, StaffRole.AUDITOR)
+    for branch, number, name, role in (
+        (home, "T001", "Teller One", StaffRole.TELLER),
+        (other, "T002", "Teller Two", StaffRole.TELLER),
+        (home, "A001", "Institution Admin", StaffRole.ADMIN),
+        (home, "U001", "Auditor", StaffRole.AUDITOR),
+    ):
+        institutions.add_teller(
+            deps,
+            LOADER,
+            AddTeller(
+                institution_code=inst,
+                branch_code=branch,
+                teller_number=number,
+                name=name,
+                password=STAFF_PASSWORD,
+                role=role,
+            ),
+        )
 
 
-def _counter_enrol(
-    deps: Deps, inst: str, p: Person, card: str, version: Version, medium: enrolment.MediumInput
-) -> None:
+def _counter_enrol(deps: Deps, inst: str, p: Person, card: str, version: Version, **medium: Any) -> None:
     token, teller = _teller(deps, inst)
-    check = customers.record_identity_check(deps, teller, p.number, p.doc_type, p.doc_number)
-    enrolment.add_contract(
+    check = _identity_check(deps, teller, p)
+    contract.add_contract(
         deps,
         teller,
-        enrolment.ContractAdd(
+        contract.AddContract(
             customer_number=p.number,
-            identity_check_id=check.id or 0,
+            identity_check_id=check,
             version=version,
             registration_account_number=card,
             login_password=LOGIN_PASSWORD,
-            medium=medium,
+            **medium,
         ),
     )
-    auth.logout(deps, token)
+    auth.logout(deps, VISITOR, auth.Logout(token))
+
+
+def _identity_check(deps: Deps, teller: TellerActor, p: Person) -> int:
+    check = accounts.record_identity_check(
+        deps,
+        teller,
+        accounts.RecordIdentityCheck(
+            customer_number=p.number, document_type=p.doc_type, document_number=p.doc_number
+        ),
+    )
+    return check.id or 0
 
 
 def _teller(deps: Deps, inst: str) -> tuple[str, TellerActor]:
-    issued = auth.login_teller(deps, inst, "T001", STAFF_PASSWORD, None, "demo-loader")
+    issued = auth.login_teller(
+        deps, VISITOR, auth.TellerLogin(institution_code=inst, teller_number="T001", password=STAFF_PASSWORD)
+    )
     return issued.token, auth.authenticate_teller(deps, issued.token)
 
 
@@ -183,7 +216,8 @@ def load_edb(deps: Deps, today: date) -> int:
     _account(deps, inst, "100001", "6222020000000002", AccountKind.DEMAND_PASSBOOK, 300_000)
     enrolment.self_register(
         deps,
-        enrolment.SelfRegistration(
+        VISITOR,
+        enrolment.SelfRegister(
             institution_code=inst,
             card_number="6222020000000001",
             account_pin=PIN,
@@ -192,24 +226,34 @@ def load_edb(deps: Deps, today: date) -> int:
             document_number=people[0].doc_number,
             login_password=LOGIN_PASSWORD,
         ),
-        "demo-loader",
     )
     # 100002 OTP version with a counter-linked sub-card and an online link awaiting the counter (E10).
     _account(deps, inst, "100002", "6222020000000011", main, 5_000_000)
     _account(deps, inst, "100002", "6222020000000012", AccountKind.DEBIT_SUB_CARD, 0, main="6222020000000011")
     _account(deps, inst, "100002", "6222020000000013", main, 800_000)
     _account(deps, inst, "100002", "6222020000000014", AccountKind.DEMAND_PASSBOOK, 100_000)
-    _counter_enrol(
-        deps, inst, people[1], "6222020000000011", Version.OTP, enrolment.MediumInput(otp_phone="13800138002")
-    )
+    _counter_enrol(deps, inst, people[1], "6222020000000011", Version.OTP, otp_phone="13800138002")
     token, teller = _teller(deps, inst)
-    check = customers.record_identity_check(deps, teller, "100002", people[1].doc_type, people[1].doc_number)
-    enrolment.add_linked_account(deps, teller, "100002", check.id or 0, "6222020000000012")
-    auth.logout(deps, token)
-    session = auth.login_with_password(deps, inst, "6222020000000011", LOGIN_PASSWORD, "demo-loader")
+    contract.add_linked_account(
+        deps,
+        teller,
+        contract.AddLinkedAccount(
+            customer_number="100002",
+            identity_check_id=_identity_check(deps, teller, people[1]),
+            account_number="6222020000000012",
+        ),
+    )
+    auth.logout(deps, VISITOR, auth.Logout(token))
+    session = auth.login_with_password(
+        deps,
+        VISITOR,
+        auth.PasswordLogin(institution_code=inst, login_id="6222020000000011", password=LOGIN_PASSWORD),
+    )
     actor = auth.authenticate_customer(deps, session.token)
-    enrolment.link_account_online(deps, actor, "6222020000000013", PIN)
-    auth.logout(deps, session.token)
+    enrolment.link_account_online(
+        deps, actor, enrolment.LinkAccountOnline(account_number="6222020000000013", account_pin=PIN)
+    )
+    auth.logout(deps, VISITOR, auth.Logout(session.token))
     # 100003 certificate version, UKEY generation 2.
     _account(deps, inst, "100003", "6222020000000021", main, 120_000_000)
     _counter_enrol(
@@ -218,7 +262,8 @@ def load_edb(deps: Deps, today: date) -> int:
         people[2],
         "6222020000000021",
         Version.CERTIFICATE,
-        enrolment.MediumInput(ukey_serial="UK2-000301", ukey_generation=2),
+        ukey_serial="UK2-000301",
+        ukey_generation=2,
     )
     # 100004 eligible, not enrolled: the README tour self-registers and upgrades them.
     _account(deps, inst, "100004", "6222020000000031", main, 2_000_000)
@@ -285,9 +330,7 @@ def load_korean(deps: Deps, inst: str, today: date) -> int:
     _account(deps, inst, "K0001", f"{prefix}000000001", main, 25_000_000)
     _account(deps, inst, "K0002", f"{prefix}000000002", main, 3_000_000)
     # The same person is an OTP-version customer at every member institution.
-    _counter_enrol(
-        deps, inst, hong, f"{prefix}000000001", Version.OTP, enrolment.MediumInput(otp_phone=hong.mobile)
-    )
+    _counter_enrol(deps, inst, hong, f"{prefix}000000001", Version.OTP, otp_phone=hong.mobile)
     return 2
 
 
@@ -308,10 +351,16 @@ PAYEES = {
 
 def load(deps: Deps) -> str:
     """Load everything; returns a one-line summary."""
-    institutions.sync_institutions(deps)
+    institutions.sync_institutions(deps, LOADER)
     for policy in deps.policies.all():
         for code, name, category in PAYEES.get(policy.institution_code, PAYEES["*"]):
-            institutions.add_payee(deps, policy.institution_code, code, name, category)
+            institutions.add_payee(
+                deps,
+                LOADER,
+                AddPayee(
+                    institution_code=policy.institution_code, payee_code=code, name=name, category=category
+                ),
+            )
     codes = {p.institution_code for p in deps.policies.all()}
     counts: dict[str, int] = {}
     if "edb" in codes:
@@ -332,7 +381,7 @@ def init_certificate_authorities(deps: Deps) -> list[str]:
             codes = [i.code for i in uow.institutions.list()]
         for code in codes:
             try:
-                pki.init_pki(deps, code)
+                pki.init_pki(deps, LOADER, pki.InitPKI(institution_code=code))
             except DomainError as exc:
                 if exc.code is not Code.K1_PKI_ALREADY_INITIALISED:
                     raise

@@ -172,7 +172,7 @@ def test_a_teller_cannot_act_for_another_institutions_customer(
         def flag(change: str = change) -> None:
             edb.page.select_option("#sf-account", card)
             edb.page.select_option("#sf-flag", "under_watch")
-            edb.page.select_option("#sf-change", change)
+            edb.page.select_option("#sf-action", change)
 
         run_form(edb, "status-flag", flag)
         assert edb.page.locator("#receipt-code").inner_text().startswith("NB-STATUS-FLAG")
@@ -190,7 +190,7 @@ def test_a_teller_cannot_act_for_another_institutions_customer(
     kb.check("other-institutions-customer")
     answer = kb.page.request.post(
         f"{kb.base_url}/teller/customers/{number}/counter/card-loss",
-        form={"csrf_token": token, "identity_check_id": str(check_id), "account": card, "kind": "verbal"},
+        form={"csrf_token": token, "identity_check_id": str(check_id), "account_number": card, "kind": "verbal"},
         headers={"Accept-Language": lang},
     )
     assert answer.status == 404

@@ -14,9 +14,12 @@ import pytest
 
 from netbank.bootstrap import bootstrap
 from netbank.config import Settings
-from netbank.services import auth, enrolment
+from netbank.domain.enrolment import Version
+from netbank.services import auth
+from netbank.services.counter import contract
 from tests.builders import (
     LOGIN_PASSWORD,
+    VISITOR,
     check_identity,
     make_account,
     make_customer,
@@ -62,20 +65,24 @@ def _otp_customers(database_url: str, data_dir: Path, env: dict[str, str]) -> li
         for _ in range(CUSTOMERS):
             person = make_customer(deps)
             card = make_account(deps, person)
-            receipt = enrolment.add_contract(
+            receipt = contract.add_contract(
                 deps,
                 actor,
-                enrolment.ContractAdd(
+                contract.AddContract(
                     customer_number=person.number,
                     identity_check_id=check_identity(deps, actor, person),
-                    version=enrolment.Version.OTP,
+                    version=Version.OTP,
                     registration_account_number=card,
                     login_password=LOGIN_PASSWORD,
-                    medium=enrolment.MediumInput(otp_phone="13912345678"),
+                    otp_phone="13912345678",
                 ),
             )
             assert receipt.otp_enrolment is not None
-            session = auth.login_with_password(deps, "edb", card, LOGIN_PASSWORD, "race-test")
+            session = auth.login_with_password(
+                deps,
+                VISITOR,
+                auth.PasswordLogin(institution_code="edb", login_id=card, password=LOGIN_PASSWORD),
+            )
             totp = pyotp.parse_uri(receipt.otp_enrolment.otpauth_uri)
             assert isinstance(totp, pyotp.TOTP)
             out.append((session.token, totp))

@@ -193,7 +193,7 @@ def test_a_real_server_serves_the_landing_page_docs_api_and_demo_logins_without_
 
         teller = http.post(
             "/api/v1/teller/login",
-            json={"institution": "edb", "teller_number": "T001", "password": STAFF_PASSWORD},
+            json={"institution_code": "edb", "teller_number": "T001", "password": STAFF_PASSWORD},
         )
         assert teller.status_code == 200, teller.text
         assert teller.json()["principal"] == "teller"
@@ -205,7 +205,7 @@ def test_a_real_server_serves_the_landing_page_docs_api_and_demo_logins_without_
         refused = http.post(
             "/api/v1/teller/login",
             headers={"Accept-Language": "zh"},
-            json={"institution": "edb", "teller_number": "T001", "password": "wrong-password"},
+            json={"institution_code": "edb", "teller_number": "T001", "password": "wrong-password"},
         )
         assert refused.status_code == 401
         message = refused.json()["error"]["message"]

@@ -19,7 +19,7 @@ from netbank.adapters.db import tables as t
 from netbank.bootstrap import bootstrap
 from netbank.config import Settings
 from netbank.domain.enrolment import Version
-from netbank.services import enrolment
+from netbank.services.counter import contract
 from tests.builders import (
     LOGIN_PASSWORD,
     check_identity,
@@ -70,16 +70,16 @@ def build_world(
         for _ in range(payers):
             person = make_customer(deps)
             card = make_account(deps, person, balance_minor=balance_minor)
-            receipt = enrolment.add_contract(
+            receipt = contract.add_contract(
                 deps,
                 actor,
-                enrolment.ContractAdd(
+                contract.AddContract(
                     customer_number=person.number,
                     identity_check_id=check_identity(deps, actor, person),
                     version=Version.OTP,
                     registration_account_number=card,
                     login_password=LOGIN_PASSWORD,
-                    medium=enrolment.MediumInput(otp_phone="13912345678"),
+                    otp_phone="13912345678",
                 ),
             )
             assert receipt.otp_enrolment is not None

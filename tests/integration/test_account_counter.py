@@ -15,9 +15,9 @@ from netbank.bootstrap import App
 from netbank.demo import cn_id
 from netbank.domain.account import AccountKind
 from netbank.domain.errors import DomainError
-from netbank.services.customers import NewAccount, NewCustomer, open_account, register_customer
+from netbank.services.customers import OpenAccount, RegisterCustomer, open_account, register_customer
 from netbank.services.ports import Deps
-from tests.builders import LOGIN_PASSWORD, PIN, Api, Person, make_account, make_customer, snapshot
+from tests.builders import LOGIN_PASSWORD, OPERATOR, PIN, Api, Person, make_account, make_customer, snapshot
 
 ADD_CONTRACT = "/api/v1/teller/transactions/819101/add"
 DELETE_CONTRACT = "/api/v1/teller/transactions/819101/delete"
@@ -56,7 +56,7 @@ class Counter:
             version="otp",
             registration_account_number=card,
             login_password=LOGIN_PASSWORD,
-            medium={"otp_phone": "13912345678"},
+            otp_phone="13912345678",
         )
         assert r.status_code == 201, r.text
 
@@ -72,7 +72,7 @@ def accounts(api: Api, token: str, p: Person) -> dict[str, dict[str, Any]]:
     return {a["number"]: a for a in r.json()["accounts"]}
 
 
-def new_customer(p: Person, deps: Deps, **over: Any) -> NewCustomer:
+def new_customer(p: Person, deps: Deps, **over: Any) -> RegisterCustomer:
     fields: dict[str, Any] = {
         "institution_code": p.institution,
         "customer_number": p.number,
@@ -83,7 +83,7 @@ def new_customer(p: Person, deps: Deps, **over: Any) -> NewCustomer:
         "document_number": p.doc_number,
         "document_expires_on": deps.today_in("Asia/Shanghai") + timedelta(days=3650),
     }
-    return NewCustomer(**(fields | over))
+    return RegisterCustomer(**(fields | over))
 
 
 # --- loss and same-number replacement (C3, E14) -----------------------------------------
@@ -218,11 +218,11 @@ def test_staff_set_and_clear_watch_and_fraud_hold_without_the_customer(
     p = make_customer(deps)
     card = make_account(deps, p)
     token = api.teller_token()
-    r = api.post(FLAGS, token, account_number=card, flag=flag, action="set")
+    r = api.post(FLAGS, token, customer_number=p.number, account_number=card, flag=flag, action="set")
     assert r.status_code == 200, r.text
     assert r.json()["action"] == f"set_{flag}" and r.json()["details"]["flags"] == flag
     assert accounts(api, token, p)[card]["flags"] == [flag]
-    r = api.post(FLAGS, token, account_number=card, flag=flag, action="clear")
+    r = api.post(FLAGS, token, customer_number=p.number, account_number=card, flag=flag, action="clear")
     assert r.status_code == 200, r.text
     assert accounts(api, token, p)[card]["flags"] == []
 
@@ -235,13 +235,35 @@ def test_customer_flags_need_an_identity_check(api: Api, deps: Deps, flag: str) 
     card = make_account(deps, p)
     token = api.teller_token()
     api.refused(
-        422, "E12_IDENTITY_CHECK_REQUIRED", FLAGS, token, account_number=card, flag=flag, action="set"
+        422,
+        "E12_IDENTITY_CHECK_REQUIRED",
+        FLAGS,
+        token,
+        customer_number=p.number,
+        account_number=card,
+        flag=flag,
+        action="set",
     )
     check = api.check(token, p)
-    r = api.post(FLAGS, token, account_number=card, flag=flag, action="set", identity_check_id=check)
+    r = api.post(
+        FLAGS,
+        token,
+        customer_number=p.number,
+        account_number=card,
+        flag=flag,
+        action="set",
+        identity_check_id=check,
+    )
     assert r.status_code == 200, r.text
     api.refused(
-        422, "E12_IDENTITY_CHECK_REQUIRED", FLAGS, token, account_number=card, flag=flag, action="clear"
+        422,
+        "E12_IDENTITY_CHECK_REQUIRED",
+        FLAGS,
+        token,
+        customer_number=p.number,
+        account_number=card,
+        flag=flag,
+        action="clear",
     )
 
 
@@ -257,6 +279,7 @@ def test_an_identity_check_of_another_customer_does_not_count(api: Api, deps: De
         "E12_IDENTITY_CHECK_REQUIRED",
         FLAGS,
         token,
+        customer_number=p.number,
         account_number=card,
         flag="initial_pin",
         action="set",
@@ -270,10 +293,26 @@ def test_setting_a_flag_that_is_set_or_clearing_one_that_is_not_is_a_conflict(ap
     card = make_account(deps, p, flags=("under_watch",))
     token = api.teller_token()
     error = api.refused(
-        409, "C3_FLAG_ALREADY_SET", FLAGS, token, account_number=card, flag="under_watch", action="set"
+        409,
+        "C3_FLAG_ALREADY_SET",
+        FLAGS,
+        token,
+        customer_number=p.number,
+        account_number=card,
+        flag="under_watch",
+        action="set",
     )
     assert error["params"]["flag"] == "under_watch"
-    api.refused(409, "C3_FLAG_NOT_SET", FLAGS, token, account_number=card, flag="fraud_hold", action="clear")
+    api.refused(
+        409,
+        "C3_FLAG_NOT_SET",
+        FLAGS,
+        token,
+        customer_number=p.number,
+        account_number=card,
+        flag="fraud_hold",
+        action="clear",
+    )
 
 
 @pytest.mark.rule("C3", kind="allow")
@@ -287,6 +326,7 @@ def test_clearing_wrong_pin_exceeded_resets_the_pin_counter(api: Api, deps: Deps
     r = api.post(
         FLAGS,
         c.teller,
+        customer_number=p.number,
         account_number=card,
         flag="wrong_pin_exceeded",
         action="clear",
@@ -328,7 +368,8 @@ def test_a_sub_card_needs_a_main_card_of_the_same_customer(
     with pytest.raises(DomainError) as refused:
         open_account(
             deps,
-            NewAccount(
+            OPERATOR,
+            OpenAccount(
                 institution_code="edb",
                 customer_number=p.number,
                 number="6299000000000001",
@@ -347,7 +388,7 @@ def test_a_customer_number_is_taken_once_per_institution(api: Api, deps: Deps, a
     someone_else = make_customer(deps)
     before = snapshot(app_state.engine)
     with pytest.raises(DomainError) as refused:
-        register_customer(deps, new_customer(someone_else, deps, customer_number=p.number))
+        register_customer(deps, OPERATOR, new_customer(someone_else, deps, customer_number=p.number))
     assert refused.value.code == "C1_CUSTOMER_NUMBER_TAKEN"
     assert snapshot(app_state.engine) == before
 
@@ -357,7 +398,7 @@ def test_one_person_is_one_customer_of_an_institution(api: Api, deps: Deps, app_
     p = make_customer(deps)
     before = snapshot(app_state.engine)
     with pytest.raises(DomainError) as refused:
-        register_customer(deps, new_customer(p, deps, customer_number="C999999"))
+        register_customer(deps, OPERATOR, new_customer(p, deps, customer_number="C999999"))
     assert refused.value.code == "C1_PERSON_ALREADY_CUSTOMER"
     assert snapshot(app_state.engine) == before
 
@@ -365,7 +406,9 @@ def test_one_person_is_one_customer_of_an_institution(api: Api, deps: Deps, app_
 @pytest.mark.rule("C1", kind="allow")
 def test_the_same_person_can_be_a_customer_of_two_institutions(api: Api, deps: Deps) -> None:
     p = make_customer(deps)
-    customer = register_customer(deps, new_customer(p, deps, institution_code="kb", mobile="01055550000"))
+    customer = register_customer(
+        deps, OPERATOR, new_customer(p, deps, institution_code="kb", mobile="01055550000")
+    )
     assert customer.id is not None and customer.customer_number == p.number
     kb_teller = api.teller_token("kb")
     r = api.get(f"/api/v1/teller/customers/{p.number}", kb_teller)
@@ -381,6 +424,7 @@ def test_the_birth_date_must_match_the_identity_document(api: Api, deps: Deps, a
     with pytest.raises(DomainError) as refused:
         register_customer(
             deps,
+            OPERATOR,
             new_customer(p, deps, customer_number="C999998", document_number=cn_id(other_birth, 999)),
         )
     assert refused.value.code == "C1_BIRTH_DATE_INVALID"

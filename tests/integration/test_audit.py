@@ -39,7 +39,7 @@ def worked(api: Api, deps: Deps) -> tuple[Person, dict[str, Any]]:
         version="otp",
         registration_account_number=card,
         login_password=LOGIN_PASSWORD,
-        medium={"otp_phone": "13912345678"},
+        otp_phone="13912345678",
     )
     assert r.status_code == 201, r.text
     return person, r.json()

@@ -52,7 +52,7 @@ def enrol(api: Api, deps: Deps, version: str = "otp") -> Enrolled:
         version=version,
         registration_account_number=card,
         login_password=LOGIN_PASSWORD,
-        medium={"otp_phone": "13912345678"},
+        otp_phone="13912345678",
     )
     assert r.status_code == 201, r.text
     return Enrolled(p, card)
@@ -194,7 +194,7 @@ def test_the_login_password_is_customer_level_and_survives_an_upgrade(api: Api, 
         identity_check_id=api.check(teller, p),
         registration_account_number=card,
         version="certificate",
-        medium={"ukey_serial": "UK1-0042", "ukey_generation": 1},
+        **{"ukey_serial": "UK1-0042", "ukey_generation": 1},
     )
     assert r.status_code == 200, r.text
     token = api.customer_token("edb", card, LOGIN_PASSWORD)
@@ -273,6 +273,7 @@ def test_a_password_reset_is_refused_while_the_registration_account_is_flagged(a
     r = api.post(
         "/api/v1/teller/transactions/status-flags",
         teller,
+        customer_number=e.person.number,
         account_number=e.card,
         flag="fraud_hold",
         action="set",
@@ -396,7 +397,7 @@ def test_an_auditor_reads_the_audit_trail_but_runs_no_counter_transaction(api: A
 @pytest.mark.rule("E12", kind="refuse")
 def test_five_wrong_teller_passwords_lock_the_teller_out(api: Api) -> None:
     earlier = api.teller_token()
-    body = {"institution": "edb", "teller_number": "T001"}
+    body = {"institution_code": "edb", "teller_number": "T001"}
     for _ in range(4):
         r = api.post(TELLER_LOGIN, **body, password=WRONG)
         assert r.status_code == 401 and error_code(r) == "AUTHENTICATION_FAILED", r.text
@@ -424,8 +425,8 @@ def test_unknown_login_id_and_wrong_password_get_the_same_answer(api: Api, deps:
     bodies = [r.json() for r in answers]
     assert bodies[0] == bodies[1] == bodies[2]
     assert bodies[0]["error"]["code"] == "AUTHENTICATION_FAILED" and bodies[0]["error"]["params"] == {}
-    teller_unknown = api.post(TELLER_LOGIN, institution="edb", teller_number="T999", password=WRONG)
-    teller_wrong = api.post(TELLER_LOGIN, institution="edb", teller_number="T002", password=WRONG)
+    teller_unknown = api.post(TELLER_LOGIN, institution_code="edb", teller_number="T999", password=WRONG)
+    teller_wrong = api.post(TELLER_LOGIN, institution_code="edb", teller_number="T002", password=WRONG)
     assert teller_unknown.status_code == teller_wrong.status_code == 401
     assert teller_unknown.json() == teller_wrong.json() == bodies[0]
 

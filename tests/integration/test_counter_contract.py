@@ -28,7 +28,7 @@ def add_body(
         "version": version,
         "registration_account_number": card,
         "login_password": LOGIN_PASSWORD,
-        "medium": OTP if medium is None else medium,
+        **(OTP if medium is None else medium),
         **over,
     }
 
@@ -234,7 +234,7 @@ def test_upgrade_from_ordinary_to_certificate_is_819101_modify_with_the_a_accoun
         identity_check_id=check,
         registration_account_number=card,
         version="certificate",
-        medium=UKEY,
+        **UKEY,
     )
     assert r.status_code == 200, r.text
     assert r.json()["details"]["from_version"] == "ordinary"
@@ -258,7 +258,7 @@ def test_modify_needs_the_registration_account_itself(api: Api, deps: Deps, pers
         identity_check_id=check,
         registration_account_number=other_card,
         version="certificate",
-        medium=UKEY,
+        **UKEY,
     )
 
 
@@ -276,7 +276,7 @@ def test_modify_that_changes_nothing_is_refused(api: Api, person: Person) -> Non
         identity_check_id=check,
         registration_account_number=person.accounts["card"],
         version="otp",
-        medium=OTP,
+        **OTP,
     )
 
 

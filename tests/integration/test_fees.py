@@ -149,7 +149,13 @@ def test_a_sale_from_an_account_without_the_fee_changes_nothing(api: Api, deps: 
 def test_a_blocked_fee_account_cannot_pay_and_nothing_changes(api: Api, deps: Deps, flag: str) -> None:
     c, fees = certificate_customer(api, deps)
     r = api.post(
-        STATUS_FLAGS, c.teller, account_number=fees, flag=flag, action="set", identity_check_id=c.check
+        STATUS_FLAGS,
+        c.teller,
+        customer_number=c.person.number,
+        account_number=fees,
+        flag=flag,
+        action="set",
+        identity_check_id=c.check,
     )
     assert r.status_code == 200, r.text
     error = api.refused(422, "G1_FEE_ACCOUNT_NOT_USABLE", UKEY_SALE, c.teller, "ko", **sale(c, fees))

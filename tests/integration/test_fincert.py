@@ -36,7 +36,7 @@ from netbank.entrypoints.api.app import create_app
 from netbank.services import fincert, institutions
 from netbank.services.outbox import dispatch_once
 from netbank.services.ports import Deps, FinCertAdapters
-from tests.builders import Api, csrf_of, snapshot
+from tests.builders import OPERATOR, Api, csrf_of, snapshot
 from tests.conftest import make_settings
 from tests.softhsm import FINCERT_KEYS_TOKEN, FINCERT_TOKEN, USER_PIN, SoftHSM
 
@@ -107,7 +107,7 @@ def app_state(
 def world(client: TestClient, app_state: App) -> Api:
     """The five Korean member institutions of the demo, with 홍길동 at each, and the service CA."""
     deps = app_state.deps
-    institutions.sync_institutions(deps)
+    institutions.sync_institutions(deps, OPERATOR)
     for inst in KOREAN:
         load_korean(deps, inst, deps.today_in("Asia/Seoul"))
     fincert.init_service_ca(deps)

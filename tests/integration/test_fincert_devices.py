@@ -137,7 +137,7 @@ def enrol_kim(api: Api, inst: str) -> str:
         version="otp",
         registration_account_number=card_of_kim(inst),
         login_password=LOGIN_PASSWORD,
-        medium={"otp_phone": KIM_PHONE},
+        otp_phone=KIM_PHONE,
     )
     assert r.status_code == 201, r.text
     return card_of_kim(inst)

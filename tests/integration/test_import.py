@@ -19,6 +19,7 @@ from netbank.demo import cn_id, kr_rrn
 from netbank.entrypoints.cli import app as cli
 from netbank.services.institutions import sync_institutions
 from netbank.services.ports import Deps
+from tests.builders import OPERATOR
 
 HEADER = [
     "institution",
@@ -97,7 +98,7 @@ def stored(app_state: App) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
 
 @pytest.fixture
 def synced(deps: Deps) -> Deps:
-    sync_institutions(deps)
+    sync_institutions(deps, OPERATOR)
     return deps
 
 

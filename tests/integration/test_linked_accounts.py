@@ -73,7 +73,7 @@ def enrol(api: Api, deps: Deps, version: str = "otp") -> Enrolled:
         version=version,
         registration_account_number=card,
         login_password=LOGIN_PASSWORD,
-        medium=MEDIUM[version],
+        **MEDIUM[version],
     )
     assert r.status_code == 201, r.text
     return Enrolled(p, card, token, check)
@@ -261,6 +261,7 @@ def test_819102_cannot_re_add_an_online_link_while_the_account_is_flagged(api: A
     r = api.post(
         "/api/v1/teller/transactions/status-flags",
         e.teller,
+        customer_number=e.person.number,
         account_number=other,
         flag="under_watch",
         action="set",

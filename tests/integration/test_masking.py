@@ -19,9 +19,9 @@ from netbank.demo import cn_id, kr_rrn
 from netbank.domain.account import AccountKind
 from netbank.domain.identity import DocumentType
 from netbank.services import customers
-from netbank.services.customers import NewAccount, NewCustomer
+from netbank.services.customers import OpenAccount, RegisterCustomer
 from netbank.services.ports import Deps
-from tests.builders import LOGIN_PASSWORD, PIN, Api, snapshot
+from tests.builders import LOGIN_PASSWORD, OPERATOR, PIN, Api, snapshot
 from tests.pgserver import PgServer
 
 BIRTH = date(1990, 3, 7)
@@ -40,7 +40,8 @@ def register(
     today = deps.today_in("Asia/Shanghai" if institution == "edb" else "Asia/Seoul")
     customers.register_customer(
         deps,
-        NewCustomer(
+        OPERATOR,
+        RegisterCustomer(
             institution_code=institution,
             customer_number=number,
             name="掩码测试" if institution == "edb" else "마스킹",
@@ -53,7 +54,8 @@ def register(
     )
     customers.open_account(
         deps,
-        NewAccount(
+        OPERATOR,
+        OpenAccount(
             institution_code=institution,
             customer_number=number,
             number=card,
@@ -86,7 +88,7 @@ def enrol_at_counter(
         version="otp",
         registration_account_number=card,
         login_password=LOGIN_PASSWORD,
-        medium={"otp_phone": "13900001111" if institution == "edb" else "01000001111"},
+        otp_phone="13900001111" if institution == "edb" else "01000001111",
     )
     assert r.status_code == 201, r.text
     return check

@@ -17,7 +17,17 @@ from netbank.adapters.i18n import catalogs
 from netbank.domain.errors import RuleViolation
 from netbank.services import auth, preferences
 from netbank.services.ports import Deps
-from tests.builders import LOGIN_PASSWORD, PIN, STAFF_PASSWORD, Api, bearer, csrf_of, otp_customer, snapshot
+from tests.builders import (
+    LOGIN_PASSWORD,
+    PIN,
+    STAFF_PASSWORD,
+    VISITOR,
+    Api,
+    bearer,
+    csrf_of,
+    otp_customer,
+    snapshot,
+)
 
 SESSION = "netbank_web_session"
 LANG = "netbank_lang"
@@ -61,6 +71,20 @@ def shown_in(client: TestClient, path: str, accept_language: str) -> str:
     return found.group(1)
 
 
+def password_login(deps: Deps, card: str) -> auth.IssuedSession:
+    return auth.login_with_password(
+        deps, VISITOR, auth.PasswordLogin(institution_code="edb", login_id=card, password=LOGIN_PASSWORD)
+    )
+
+
+def teller_login(deps: Deps, institution: str, number: str) -> auth.IssuedSession:
+    return auth.login_teller(
+        deps,
+        VISITOR,
+        auth.TellerLogin(institution_code=institution, teller_number=number, password=STAFF_PASSWORD),
+    )
+
+
 def customer_form(card: str) -> dict[str, str]:
     return {"institution": "edb", "login_id": card, "password": LOGIN_PASSWORD}
 
@@ -78,13 +102,18 @@ def test_a_customer_reads_sets_and_forgets_their_language_through_the_api(api: A
     assert answer.json()["preferred_locale"] == "zh"
     assert api.get(ME, token).json()["preferred_locale"] == "zh"
     # The next sign-in, by any client, carries it.
-    assert auth.login_with_password(deps, "edb", card, LOGIN_PASSWORD, "test").preferred_locale == "zh"
-    assert auth.login_with_card(deps, "edb", card, PIN, "test").preferred_locale == "zh"
+    assert password_login(deps, card).preferred_locale == "zh"
+    assert (
+        auth.login_with_card(
+            deps, VISITOR, auth.CardLogin(institution_code="edb", account_number=card, pin=PIN)
+        ).preferred_locale
+        == "zh"
+    )
 
     answer = api.client.put(ME, json={"preferred_locale": None}, headers=bearer(token))
     assert answer.status_code == 200, answer.text
     assert api.get(ME, token).json()["preferred_locale"] is None
-    assert auth.login_with_password(deps, "edb", card, LOGIN_PASSWORD, "test").preferred_locale is None
+    assert password_login(deps, card).preferred_locale is None
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -115,23 +144,21 @@ def test_a_language_netbank_does_not_speak_is_refused_in_every_language_and_chan
 
 
 def test_staff_preferences_are_kept_per_member_of_staff(api: Api, deps: Deps) -> None:
-    t001 = auth.authenticate_teller(
-        deps, auth.login_teller(deps, "edb", "T001", STAFF_PASSWORD, None, "t").token
-    )
+    t001 = auth.authenticate_teller(deps, teller_login(deps, "edb", "T001").token)
     assert preferences.staff_locale(deps, t001) is None
-    assert preferences.set_staff_locale(deps, t001, "ko") == "ko"
+    assert preferences.set_staff_locale(deps, t001, preferences.SetPreferredLocale("ko")) == "ko"
     assert preferences.staff_locale(deps, t001) == "ko"
-    assert auth.login_teller(deps, "edb", "T001", STAFF_PASSWORD, None, "t").preferred_locale == "ko"
+    assert teller_login(deps, "edb", "T001").preferred_locale == "ko"
     # Another teller of the same institution, and the same number at another one, keep none.
-    assert auth.login_teller(deps, "edb", "T002", STAFF_PASSWORD, None, "t").preferred_locale is None
-    assert auth.login_teller(deps, "kb", "T001", STAFF_PASSWORD, None, "t").preferred_locale is None
+    assert teller_login(deps, "edb", "T002").preferred_locale is None
+    assert teller_login(deps, "kb", "T001").preferred_locale is None
     before = snapshot(api.engine)
     with pytest.raises(RuleViolation) as refused:
-        preferences.set_staff_locale(deps, t001, "ja")
+        preferences.set_staff_locale(deps, t001, preferences.SetPreferredLocale("ja"))
     assert refused.value.code.value == "LOCALE_UNSUPPORTED"
     assert snapshot(api.engine) == before
-    assert preferences.set_staff_locale(deps, t001, None) is None
-    assert auth.login_teller(deps, "edb", "T001", STAFF_PASSWORD, None, "t").preferred_locale is None
+    assert preferences.set_staff_locale(deps, t001, preferences.SetPreferredLocale(None)) is None
+    assert teller_login(deps, "edb", "T001").preferred_locale is None
 
 
 # --- the web: the switch stores it, the sign-in applies it -------------------------------------
@@ -183,7 +210,7 @@ def test_the_switch_is_kept_on_the_member_of_staff_and_applied_at_their_next_sig
     api: Api, number: str, home: str
 ) -> None:
     client = api.client  # the api fixture set up edb and kb with their staff
-    form = {"institution": "edb", "teller_number": number, "password": STAFF_PASSWORD}
+    form = {"institution_code": "edb", "teller_number": number, "password": STAFF_PASSWORD}
     fresh_browser(client)
     first = web_sign_in(client, "/teller/sign-in", form, "zh")
     assert first.headers["location"] == home
@@ -214,7 +241,7 @@ def test_without_a_live_session_the_switch_changes_only_the_browser(api: Api, de
     fresh_browser(client)
     web_sign_in(client, "/sign-in", customer_form(card), "en")
     token = client.cookies[SESSION]
-    auth.logout(deps, token)
+    auth.logout(deps, VISITOR, auth.Logout(token))
     switch_language(client, "en", "/sign-in")
     fresh_browser(client)
     assert LANG not in web_sign_in(client, "/sign-in", customer_form(card), "en").cookies

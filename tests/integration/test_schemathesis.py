@@ -52,7 +52,7 @@ DEMO_PATH_VALUES = {
     "customer_number": ["100001", "100002", "100003", "100004", "100009", "K0001"],
 }
 Operation = APIOperation[Any, Any, Any, Any]
-TELLER_LOGIN = {"institution": "edb", "teller_number": "T001", "password": demo.STAFF_PASSWORD}
+TELLER_LOGIN = {"institution_code": "edb", "teller_number": "T001", "password": demo.STAFF_PASSWORD}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -20,10 +20,10 @@ from netbank.domain.errors import DomainError
 from netbank.domain.ledger import TransferKind
 from netbank.domain.session import AuthLevel
 from netbank.entrypoints.cli import app as cli
-from netbank.services import auth, ledger
+from netbank.services import auth, payments
 from netbank.services.common import CustomerActor
 from netbank.services.ports import Deps
-from tests.builders import LOGIN_PASSWORD, PIN, Api, bearer, make_account, make_customer, snapshot
+from tests.builders import LOGIN_PASSWORD, PIN, VISITOR, Api, bearer, make_account, make_customer, snapshot
 from tests.payments import (
     BILLS,
     LIMITS,
@@ -71,7 +71,11 @@ def refused_put(api: Api, status: int, code: str, url: str, token: str, **body: 
 def service_actor(deps: Deps, c: Customer, level: AuthLevel) -> CustomerActor:
     """A signed-in customer for the service layer, at ``level`` (level 40, a certificate
     signature, is the one the API tests cannot reach by step-up)."""
-    issued = auth.login_with_password(deps, c.institution, c.card, LOGIN_PASSWORD, "test")
+    issued = auth.login_with_password(
+        deps,
+        VISITOR,
+        auth.PasswordLogin(institution_code=c.institution, login_id=c.card, password=LOGIN_PASSWORD),
+    )
     return replace(auth.authenticate_customer(deps, issued.token), level=level)
 
 
@@ -187,10 +191,12 @@ def test_a_certificate_customer_is_asked_for_the_lowest_level_that_fits(api: Api
     assert big["params"]["required_level"] == 40  # above the OTP level's 10,000 a day
     # With a certificate signature (level 40) the version's 1,000,000 a day is in force.
     actor = service_actor(deps, c, AuthLevel.CERTIFICATE)
-    req = ledger.TransferRequest(new_key(), TransferKind.OWN, c.card, 100_000_000, to_account=mine)
-    assert ledger.book_transfer(deps, actor, req).transfer.auth_level == 40
+    req = payments.MakeTransfer(
+        idempotency_key=new_key(), from_account=c.card, to_account=mine, amount_minor=100_000_000
+    )
+    assert payments.make_transfer(deps, actor, req).transfer.auth_level == 40
     with pytest.raises(DomainError) as refused:
-        ledger.book_transfer(deps, actor, replace(req, idempotency_key=new_key(), amount_minor=1))
+        payments.make_transfer(deps, actor, replace(req, idempotency_key=new_key(), amount_minor=1))
     assert refused.value.code == "L2_DAILY_LIMIT_EXCEEDED"
     assert balance(api, mine) == 100_000_000
     assert_ledger_ok(deps)
@@ -413,10 +419,12 @@ def test_two_racing_transfers_cannot_together_pass_the_daily_limit(
     def pay() -> None:
         barrier.wait()
         try:
-            ledger.book_transfer(
+            payments.make_transfer(
                 deps,
                 actor,
-                ledger.TransferRequest(new_key(), TransferKind.OWN, c.card, 600_000, to_account=mine),
+                payments.MakeTransfer(
+                    idempotency_key=new_key(), from_account=c.card, to_account=mine, amount_minor=600_000
+                ),
             )
             outcomes.append("ok")
         except DomainError as e:
@@ -470,7 +478,13 @@ def test_a_blocked_account_cannot_pay_out(api: Api, deps: Deps, clock: SettableC
     c, token = otp_session(api, deps, clock)
     mine = link_at_counter(api, deps, c, balance_minor=0)
     r = api.post(
-        STATUS_FLAGS, c.teller, account_number=c.card, flag=flag, action="set", identity_check_id=c.check
+        STATUS_FLAGS,
+        c.teller,
+        customer_number=c.person.number,
+        account_number=c.card,
+        flag=flag,
+        action="set",
+        identity_check_id=c.check,
     )
     assert r.status_code == 200, r.text
     error = api.refused(
@@ -484,7 +498,12 @@ def test_a_blocked_account_cannot_pay_out(api: Api, deps: Deps, clock: SettableC
 def test_once_the_flag_is_cleared_the_account_pays_again(api: Api, deps: Deps, clock: SettableClock) -> None:
     c, token = otp_session(api, deps, clock)
     mine = link_at_counter(api, deps, c, balance_minor=0)
-    body = {"account_number": c.card, "flag": "verbal_loss", "identity_check_id": c.check}
+    body = {
+        "customer_number": c.person.number,
+        "account_number": c.card,
+        "flag": "verbal_loss",
+        "identity_check_id": c.check,
+    }
     assert api.post(STATUS_FLAGS, c.teller, action="set", **body).status_code == 200
     api.refused(422, "C3_ACCOUNT_BLOCKED_FOR_PAYOUT", TRANSFERS, token, **transfer_body(c.card, mine, 100))
     assert api.post(STATUS_FLAGS, c.teller, action="clear", **body).status_code == 200
@@ -518,18 +537,32 @@ def test_an_account_cannot_pay_itself_nor_from_someone_elses_account(
     api.refused(404, "ACCOUNT_NOT_FOUND", TRANSFERS, token, **transfer_body(c.card, "6299999999999999", 100))
 
 
-@pytest.mark.rule("C2", kind="refuse")
-def test_an_own_transfer_to_another_customers_account_is_refused(api: Api, deps: Deps) -> None:
+@pytest.mark.rule("C2", kind="allow")
+def test_the_service_tells_an_own_transfer_from_the_payee_account_it_locks(api: Api, deps: Deps) -> None:
+    """The client names only the payee account; whether the transfer is an own transfer or one
+    to another customer is the service's finding, so no client can book a transfer to a
+    stranger as an own one (which, before, the service had to refuse as C2)."""
     c = enrol_at_counter(api, deps, "otp")
+    mine = link_at_counter(api, deps, c, balance_minor=0)
     stranger = make_account(deps, make_customer(deps))
     actor = service_actor(deps, c, AuthLevel.ONE_TIME_CODE)
-    before = snapshot(api.engine)
-    with pytest.raises(DomainError) as refused:
-        ledger.book_transfer(
-            deps, actor, ledger.TransferRequest(new_key(), TransferKind.OWN, c.card, 100, to_account=stranger)
-        )
-    assert refused.value.code == "C2_ACCOUNT_NOT_CUSTOMERS"
-    assert snapshot(api.engine) == before
+    to_stranger = payments.make_transfer(
+        deps,
+        actor,
+        payments.MakeTransfer(
+            idempotency_key=new_key(), from_account=c.card, to_account=stranger, amount_minor=100
+        ),
+    )
+    to_mine = payments.make_transfer(
+        deps,
+        actor,
+        payments.MakeTransfer(
+            idempotency_key=new_key(), from_account=c.card, to_account=mine, amount_minor=100
+        ),
+    )
+    assert to_stranger.transfer.kind is TransferKind.INTERNAL
+    assert to_mine.transfer.kind is TransferKind.OWN
+    assert_ledger_ok(deps)
 
 
 @pytest.mark.rule("C2", kind="allow")

@@ -34,7 +34,16 @@ from netbank.domain.certificate import (
 )
 from netbank.services import pki
 from netbank.services.ports import Deps, UKEYAccess
-from tests.builders import LOGIN_PASSWORD, Api, Person, make_account, make_customer, otp_customer, snapshot
+from tests.builders import (
+    LOGIN_PASSWORD,
+    OPERATOR,
+    Api,
+    Person,
+    make_account,
+    make_customer,
+    otp_customer,
+    snapshot,
+)
 from tests.conftest import make_settings
 from tests.softhsm import HSM_TOKEN, UKEYS, USER_PIN, SoftHSM
 
@@ -97,7 +106,7 @@ def enrol(
         version="certificate",
         registration_account_number=card,
         login_password=LOGIN_PASSWORD,
-        medium={"ukey_serial": f"UK{generation}-{next(_serials):04d}", "ukey_generation": generation},
+        **{"ukey_serial": f"UK{generation}-{next(_serials):04d}", "ukey_generation": generation},
     )
     assert r.status_code == 201, r.text
     return p, card, teller, check
@@ -113,7 +122,8 @@ def sale_body(
         "fee_account_number": card,
         "ukey_generation": generation,
         "ukey_serial": f"UK{generation}-{next(_serials):04d}",
-        "ukey": {"token_label": label, "pin": pin},
+        "token_label": label,
+        "token_pin": pin,
     }
 
 
@@ -127,7 +137,7 @@ def certificate_customer(
         assert institution is not None and institution.id is not None
         initialised = uow.pki.active_ca(institution.id, CARole.ISSUING) is not None
     if not initialised:
-        pki.init_pki(deps, "edb")
+        pki.init_pki(deps, OPERATOR, pki.InitPKI(institution_code="edb"))
     p, card, teller, check = enrol(api, deps, generation)
     other = make_customer(deps)
     payee = make_account(deps, other, label="card")
@@ -371,7 +381,9 @@ def test_a_certificate_of_a_former_ca_is_refused_wrong_issuer(
     api: Api, deps: Deps, app_state: App, clock: SettableClock
 ) -> None:
     c = certificate_customer(api, deps)
-    pki.init_pki(deps, "edb", replace=True)  # new root and issuing CA: the old chain is gone
+    pki.init_pki(
+        deps, OPERATOR, pki.InitPKI(institution_code="edb", replace=True)
+    )  # new root and issuing CA: the old chain is gone
     refused_without_change(api, 422, "K1_WRONG_ISSUER", SIGNED, login(api, c), signed_body(c, clock))
 
 
@@ -501,7 +513,8 @@ def test_renewal_puts_a_new_key_on_the_same_ukey_and_supersedes_the_old_certific
         identity_check_id=c.check,
         registration_account_number=c.card,
         fee_account_number=c.card,
-        ukey={"token_label": c.token_label, "pin": USER_PIN},
+        token_label=c.token_label,
+        token_pin=USER_PIN,
     )
     assert r.status_code == 200, r.text
     details = r.json()["details"]
@@ -543,7 +556,7 @@ def test_a_lost_ukey_is_replaced_by_a_new_one_and_its_certificate_revoked(
 def test_wrong_ukey_pins_are_refused_and_the_fifth_locks_the_ukey(
     api: Api, deps: Deps, app_state: App
 ) -> None:
-    pki.init_pki(deps, "edb")
+    pki.init_pki(deps, OPERATOR, pki.InitPKI(institution_code="edb"))
     p, card, teller, check = enrol(api, deps)
 
     def tables_but_counter() -> dict[str, Any]:
@@ -567,11 +580,11 @@ def test_wrong_ukey_pins_are_refused_and_the_fifth_locks_the_ukey(
 def test_counter_refusals_without_a_pki_or_a_token(api: Api, deps: Deps, app_state: App) -> None:
     p, card, teller, check = enrol(api, deps)
     api.refused(404, "K1_PKI_NOT_INITIALISED", SALE, teller, **sale_body(p, card, check, 2, UKEYS[0]))
-    pki.init_pki(deps, "edb")
+    pki.init_pki(deps, OPERATOR, pki.InitPKI(institution_code="edb"))
     from netbank.domain.errors import Conflict
 
     with pytest.raises(Conflict) as exc:
-        pki.init_pki(deps, "edb")
+        pki.init_pki(deps, OPERATOR, pki.InitPKI(institution_code="edb"))
     assert exc.value.code.value == "K1_PKI_ALREADY_INITIALISED"
     api.refused(404, "K1_TOKEN_NOT_FOUND", SALE, teller, **sale_body(p, card, check, 2, "nb-no-such-ukey"))
     api.refused(
@@ -592,7 +605,11 @@ def test_a_sale_the_issuing_ca_cannot_cover_is_refused_before_the_ukey_is_touche
 ) -> None:
     """A UKEY certificate must lie within the issuing CA's validity (RFC 5280). Near the CA's
     end the sale is refused with that date, nothing is stored, and the UKEY holds no key."""
-    (issuing, *_) = [r for r in pki.init_pki(deps, "edb") if r.role is CARole.ISSUING]
+    (issuing, *_) = [
+        r
+        for r in pki.init_pki(deps, OPERATOR, pki.InitPKI(institution_code="edb"))
+        if r.role is CARole.ISSUING
+    ]
     clock.set(issuing.not_after - timedelta(days=200))
     p, card, teller, check = enrol(api, deps)
     with hsm.Token.open(UKEYS[0], USER_PIN) as token:
@@ -612,6 +629,7 @@ def test_certificate_maintenance_is_refused_while_the_registration_account_is_fl
     r = api.post(
         "/api/v1/teller/transactions/status-flags",
         c.teller,
+        customer_number=c.person.number,
         identity_check_id=c.check,
         account_number=c.card,
         flag="under_watch",

@@ -20,8 +20,9 @@ from netbank.domain.institution import StaffRole
 from netbank.entrypoints.web.common import local_day, local_time
 from netbank.entrypoints.web.receipt_pdf import cjk_font, render_receipt
 from netbank.services import institutions, receipts
+from netbank.services.institutions import AddTeller
 from netbank.services.ports import Deps
-from tests.builders import STAFF_PASSWORD, Api, csrf_of, make_account, snapshot, teller
+from tests.builders import OPERATOR, STAFF_PASSWORD, Api, csrf_of, make_account, snapshot, teller
 from tests.payments import Customer, enrol_at_counter
 
 SESSION = "netbank_web_session"
@@ -62,8 +63,8 @@ def sell_ukey_on_the_web(client: TestClient, c: Customer, fee_account: str, lang
         token,
         lang,
         identity_check_id=c.check,
-        registration_account=c.card,
-        fee_account=fee_account,
+        registration_account_number=c.card,
+        fee_account_number=fee_account,
         ukey_generation=1,
         ukey_serial="UK1-WEB-0001",
     )
@@ -77,8 +78,8 @@ def sell_ukey_on_the_web(client: TestClient, c: Customer, fee_account: str, lang
         token,
         lang,
         identity_check_id=c.check,
-        registration_account=c.card,
-        fee_account=fee_account,
+        registration_account_number=c.card,
+        fee_account_number=fee_account,
         ukey_generation=1,
         ukey_serial="UK1-WEB-0001",
     )
@@ -165,7 +166,7 @@ def test_without_an_identity_check_the_page_offers_no_counter_form_and_a_forged_
         f"/teller/customers/{c.person.number}/counter/otp-unlock",
         token,
         identity_check_id=c.check,
-        registration_account=c.card,
+        registration_account_number=c.card,
     )
     assert answer.status_code == 422
     assert "E12_IDENTITY_CHECK_REQUIRED" in answer.text
@@ -186,7 +187,18 @@ def test_the_receipt_degrades_to_english_without_a_cjk_font(api: Api, deps: Deps
 
 
 def test_staff_start_on_their_own_page_after_signing_in(api: Api, deps: Deps, client: TestClient) -> None:
-    institutions.add_teller(deps, "edb", "B1", "A001", "Admin", STAFF_PASSWORD, StaffRole.ADMIN)
+    institutions.add_teller(
+        deps,
+        OPERATOR,
+        AddTeller(
+            institution_code="edb",
+            branch_code="B1",
+            teller_number="A001",
+            name="Admin",
+            password=STAFF_PASSWORD,
+            role=StaffRole.ADMIN,
+        ),
+    )
     for number, home in [("T001", "/teller"), ("A001", "/teller/admin/policy"), ("U001", "/teller/audit")]:
         client.cookies.clear()
         token = csrf_of(client, "/teller/sign-in")
@@ -194,7 +206,7 @@ def test_staff_start_on_their_own_page_after_signing_in(api: Api, deps: Deps, cl
             client,
             "/teller/sign-in",
             token,
-            institution="edb",
+            institution_code="edb",
             teller_number=number,
             password=STAFF_PASSWORD,
         )

@@ -43,12 +43,15 @@ from netbank.domain.enrolment import Version
 from netbank.domain.errors import DomainError
 from netbank.domain.ledger import TransferKind
 from netbank.domain.session import AuthLevel
-from netbank.services import auth, customers, enrolment, ledger, ukey
+from netbank.services import auth, enrolment, ledger, limits, payments
 from netbank.services.common import CustomerActor, TellerActor
+from netbank.services.counter import accounts as account_counter
+from netbank.services.counter import certificates, contract
 from netbank.services.ports import Deps
 from tests.builders import (
     LOGIN_PASSWORD,
     PIN,
+    VISITOR,
     Person,
     check_identity,
     make_account,
@@ -184,7 +187,7 @@ def machine_for(
             self.flagged: set[str] = set()
             self.owner: dict[str, str] = {}
             self.booked: list[Booked] = []
-            self.last: tuple[str, ledger.TransferRequest, AuthLevel] | None = None
+            self.last: tuple[str, payments.TransferRequest, AuthLevel] | None = None
             self.fee_income = 0
             self.holders = {
                 "otp": self._counter_customer(Version.OTP, 3_000_000, extra=[0, 100_000, 50_000]),
@@ -207,7 +210,11 @@ def machine_for(
             return number
 
         def _login(self, card: str) -> CustomerActor:
-            issued = auth.login_with_password(self.deps, "edb", card, LOGIN_PASSWORD, "test")
+            issued = auth.login_with_password(
+                self.deps,
+                VISITOR,
+                auth.PasswordLogin(institution_code="edb", login_id=card, password=LOGIN_PASSWORD),
+            )
             return auth.authenticate_customer(self.deps, issued.token)
 
         def _counter_customer(self, version: Version, card_balance: int, extra: list[int]) -> Holder:
@@ -218,21 +225,36 @@ def machine_for(
             card = self._account(p, who, card_balance)
             others = [self._account(p, who, b) for b in extra]
             check = check_identity(self.deps, self.teller, p)
-            medium = (
-                enrolment.MediumInput(otp_phone="13912345678")
+            medium: dict[str, Any] = (
+                {"otp_phone": "13912345678"}
                 if version is Version.OTP
-                else enrolment.MediumInput(ukey_serial="UK2-0001", ukey_generation=2)
+                else {"ukey_serial": "UK2-0001", "ukey_generation": 2}
             )
-            enrolment.add_contract(
+            contract.add_contract(
                 self.deps,
                 self.teller,
-                enrolment.ContractAdd(p.number, check, version, card, LOGIN_PASSWORD, medium),
+                contract.AddContract(
+                    customer_number=p.number,
+                    identity_check_id=check,
+                    version=version,
+                    registration_account_number=card,
+                    login_password=LOGIN_PASSWORD,
+                    **medium,
+                ),
             )
-            enrolment.add_linked_account(self.deps, self.teller, p.number, check, others[0])
+            contract.add_linked_account(
+                self.deps,
+                self.teller,
+                contract.AddLinkedAccount(
+                    customer_number=p.number, identity_check_id=check, account_number=others[0]
+                ),
+            )
             actor = self._login(card)
             online: set[str] = set()
             if version is Version.OTP:
-                enrolment.link_account_online(self.deps, actor, others[1], PIN)
+                enrolment.link_account_online(
+                    self.deps, actor, enrolment.LinkAccountOnline(account_number=others[1], account_pin=PIN)
+                )
                 online.add(others[1])
             return Holder(version, p, actor, card, [card, *others], {card, others[0]}, online)
 
@@ -242,8 +264,15 @@ def machine_for(
             other = self._account(p, "ordinary", other_balance)
             enrolment.self_register(
                 self.deps,
-                enrolment.SelfRegistration(
-                    "edb", card, PIN, p.name, p.doc_type, p.doc_number, LOGIN_PASSWORD
+                VISITOR,
+                enrolment.SelfRegister(
+                    institution_code="edb",
+                    card_number=card,
+                    account_pin=PIN,
+                    name=p.name,
+                    document_type=p.doc_type,
+                    document_number=p.doc_number,
+                    login_password=LOGIN_PASSWORD,
                 ),
             )
             return Holder(Version.ORDINARY, p, self._login(card), card, [card, other], {card}, set())
@@ -270,17 +299,20 @@ def machine_for(
             return result
 
         def pay(
-            self, who: str, req: ledger.TransferRequest, level: AuthLevel, expected: set[str] | None
+            self, who: str, req: payments.TransferRequest, level: AuthLevel, expected: set[str] | None
         ) -> None:
             h = self.holders[who]
             actor = replace(h.actor, level=level)
             day = self.today()
             used_before = sum(h.usage[day])
-            result = self.attempt(lambda: ledger.book_transfer(self.deps, actor, req), expected)
+            result = self.attempt(lambda: payments.book_transfer(self.deps, actor, req), expected)
             if result is None:
                 return
             assert not result.replayed
-            bill = req.kind is TransferKind.BILL
+            bill = req.is_bill
+            if result is not None and not bill:  # the service's finding, from the payee it locked
+                own = self.owner[req.to_account or ""] == who
+                assert result.transfer.kind is (TransferKind.OWN if own else TransferKind.INTERNAL)
             cap = h.cap()
             # The day's total within the limit in force when the payment was accepted.
             if cap is not None:
@@ -334,8 +366,7 @@ def machine_for(
 
         def transfer_from(self, who: str, payer: str, payee: str, amount: int, level: AuthLevel) -> None:
             h = self.holders[who]
-            kind = TransferKind.OWN if self.owner[payee] == who else TransferKind.INTERNAL
-            req = ledger.TransferRequest(f"k-{uuid.uuid4().hex}", kind, payer, amount, to_account=payee)
+            req = payments.TransferRequest(f"k-{uuid.uuid4().hex}", payer, amount, to_account=payee)
             expected = self.payout_refusal(h, payer)
             if expected is None and payee == payer:
                 expected = {"C2_SAME_ACCOUNT"}
@@ -355,9 +386,8 @@ def machine_for(
         def pay_bill(self, data: st.DataObject, who: str, level: AuthLevel, amount: int, payee: str) -> None:
             h = self.holders[who]
             payer = data.draw(st.sampled_from(sorted(h.counter_linked) * 3 + h.accounts), label="payer")
-            req = ledger.TransferRequest(
+            req = payments.TransferRequest(
                 f"k-{uuid.uuid4().hex}",
-                TransferKind.BILL,
                 payer,
                 amount,
                 payee_code=payee,
@@ -416,11 +446,11 @@ def machine_for(
             who, req, level = self.last
             actor = replace(self.holders[who].actor, level=level)
             before = snapshot(self.app.engine)
-            again = ledger.book_transfer(self.deps, actor, req)
+            again = payments.book_transfer(self.deps, actor, req)
             assert again.replayed and again.transfer.amount_minor == req.amount_minor
             assert snapshot(self.app.engine) == before
             other = replace(req, amount_minor=req.amount_minor + amount_delta)
-            self.attempt(lambda: ledger.book_transfer(self.deps, actor, other), {"IDEMPOTENCY_KEY_REUSED"})
+            self.attempt(lambda: payments.book_transfer(self.deps, actor, other), {"IDEMPOTENCY_KEY_REUSED"})
 
         @precondition(lambda self: bool(self.booked))
         @rule(data=st.data())
@@ -436,7 +466,11 @@ def machine_for(
             elif b.payee is not None and self.balances[b.payee] < b.amount:
                 expected = {"C2_INSUFFICIENT_FUNDS"}
             result = self.attempt(
-                lambda: ledger.reverse_transfer(self.deps, self.teller, b.transfer_id, "property test"),
+                lambda: payments.reverse_transfer(
+                    self.deps,
+                    self.teller,
+                    payments.ReverseTransfer(transfer_id=b.transfer_id, reason="property test"),
+                ),
                 expected,
             )
             if result is None:
@@ -466,14 +500,22 @@ def machine_for(
                 expected = {"C2_INSUFFICIENT_FUNDS"}
 
             def call() -> Any:
+                at_counter = {
+                    "customer_number": h.person.number,
+                    "identity_check_id": check,
+                    "registration_account_number": h.card,
+                    "fee_account_number": account,
+                }
                 if kind == "certificate_renewal":
-                    return ukey.renew_certificate(
-                        self.deps, self.teller, h.person.number, check, h.card, account
+                    return certificates.renew_certificate(
+                        self.deps, self.teller, certificates.RenewCertificate(**at_counter)
                     )
                 generation = 1 if kind == "ukey_generation_1" else 2
                 serial = f"UK{generation}-{next(_serials):06d}"
-                return ukey.sell_ukey(
-                    self.deps, self.teller, h.person.number, check, h.card, account, generation, serial
+                return certificates.sell_ukey(
+                    self.deps,
+                    self.teller,
+                    certificates.SellUKEY(**at_counter, ukey_generation=generation, ukey_serial=serial),
                 )
 
             receipt = self.attempt(call, expected)
@@ -494,7 +536,12 @@ def machine_for(
             elif per is not None and per > (daily if daily is not None else version_daily):
                 expected = {"L1_PER_TRANSACTION_ABOVE_DAILY"}
             if (
-                self.attempt(lambda: ledger.set_own_limits(self.deps, h.actor, per, daily), expected)
+                self.attempt(
+                    lambda: limits.set_own_limits(
+                        self.deps, h.actor, limits.SetOwnLimits(per_transaction_minor=per, daily_minor=daily)
+                    ),
+                    expected,
+                )
                 is not None
             ):
                 h.own_per_transaction, h.own_daily = per, daily
@@ -504,8 +551,15 @@ def machine_for(
             """C3: the bank puts an account under watch, or lifts it."""
             number = data.draw(st.sampled_from(sorted(n for n, w in self.owner.items() if w != "stranger")))
             flagged = number in self.flagged
-            customers.change_status_flag(
-                self.deps, self.teller, number, "under_watch", set_flag=not flagged, identity_check_id=None
+            account_counter.change_status_flag(
+                self.deps,
+                self.teller,
+                account_counter.ChangeStatusFlag(
+                    customer_number=self.holders[self.owner[number]].person.number,
+                    account_number=number,
+                    flag="under_watch",
+                    action="clear" if flagged else "set",
+                ),
             )
             (self.flagged.discard if flagged else self.flagged.add)(number)
 

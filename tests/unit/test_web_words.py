@@ -38,7 +38,7 @@ FAMILIES: dict[str, type[Enum]] = {
 
 def _literal_words() -> set[str]:
     words: set[str] = set()
-    for path in [*WEB.glob("templates/*.html"), *WEB.glob("*.py")]:
+    for path in [*WEB.glob("templates/**/*.html"), *WEB.glob("*.py")]:
         words.update(_LITERAL.findall(path.read_text(encoding="utf-8")))
     return {w for w in words if not any(w + "." == prefix for prefix in FAMILIES)}
 

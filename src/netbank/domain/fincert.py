@@ -177,6 +177,10 @@ class FinancialCertificate:
         if now >= self.not_after:
             raise RuleViolation(Code.F5_CERTIFICATE_EXPIRED, expired_on=self.not_after.date().isoformat())
 
+    def is_usable(self, now: datetime) -> bool:
+        """F4/F5: valid (not revoked, not suspended), not expired, its PIN not locked."""
+        return self.status is CertificateStatus.VALID and now < self.not_after and not self.pin_locked
+
     def ensure_usable(self, now: datetime) -> None:
         """F4/F5: valid, not suspended, not expired, PIN not locked."""
         self.ensure_not_revoked()

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from netbank.entrypoints.cli_common import OPERATOR
 from netbank.entrypoints.cli_fincert import fincert_app
 from netbank.entrypoints.cli_pki import pki_app, ukey_app
 
@@ -186,7 +187,7 @@ def import_customers(
             TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
         ) as progress:
             task = progress.add_task("rows", total=total)
-            result = importer.import_customers(state.deps, rows, lambda: progress.advance(task))
+            result = importer.import_customers(state.deps, OPERATOR, rows, lambda: progress.advance(task))
     finally:
         state.close()
     console.print(f"imported {result.imported} row(s), refused {len(result.errors)}")

@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from netbank.entrypoints.cli_common import OPERATOR
+
 pki_app = typer.Typer(help="The institution PKI: CAs on the HSM, CRLs (K1)", no_args_is_help=True)
 ukey_app = typer.Typer(help="Sign with a UKEY over PKCS#11 (client side, K1)", no_args_is_help=True)
 console = Console(stderr=True)
@@ -53,7 +55,9 @@ def pki_init(
     try:
         for code in _institutions(state.deps, institution):
             try:
-                records = pki.init_pki(state.deps, code, replace=replace)
+                records = pki.init_pki(
+                    state.deps, OPERATOR, pki.InitPKI(institution_code=code, replace=replace)
+                )
             except DomainError as exc:
                 if exc.code is Code.K1_PKI_ALREADY_INITIALISED and institution is None:
                     console.print(f"{code}: already initialised")
@@ -81,7 +85,7 @@ def pki_publish_crl(
     try:
         for code in _institutions(state.deps, institution):
             try:
-                numbers = pki.publish_crl(state.deps, code)
+                numbers = pki.publish_crl(state.deps, OPERATOR, pki.PublishCRL(code))
             except DomainError as exc:
                 console.print(f"{code}: {exc.code.value}")
                 continue

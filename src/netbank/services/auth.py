@@ -6,7 +6,7 @@ a counter); a refusal for any other reason changes nothing."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from netbank.domain.account import Account, StatusFlag
@@ -21,7 +21,7 @@ from netbank.domain.errors import (
 from netbank.domain.institution import StaffRole
 from netbank.domain.policy import Policy
 from netbank.domain.session import AuthLevel, PrincipalKind, Session
-from netbank.services.common import CustomerActor, TellerActor, id_of, institution_by_code
+from netbank.services.common import CustomerActor, TellerActor, Visitor, id_of, institution_by_code
 from netbank.services.ports import Deps, UnitOfWork
 
 #: How often a live session's last-seen time is written (not on every request).
@@ -106,15 +106,23 @@ def _new_session(
     )
 
 
-def login_with_card(
-    deps: Deps, institution_code: str, number: str, pin: str, client: str | None
-) -> IssuedSession:
+@dataclass(frozen=True, kw_only=True)
+class CardLogin:
+    """E1: sign in with one card or passbook number and its account PIN."""
+
+    institution_code: str
+    account_number: str
+    pin: str = field(repr=False)
+
+
+def login_with_card(deps: Deps, actor: Visitor, cmd: CardLogin) -> IssuedSession:
     """E1 card/passbook version: one card or passbook number and its account PIN; no
     enrolment; the session can only query that account."""
-    policy = deps.policies.policy_for(institution_code)
+    policy = deps.policies.policy_for(cmd.institution_code)
+    client = actor.client
     with deps.uow() as uow:
-        inst = institution_by_code(uow, institution_code)
-        account = verify_account_pin(deps, uow, id_of(inst), number, pin, policy, client)
+        inst = institution_by_code(uow, cmd.institution_code)
+        account = verify_account_pin(deps, uow, id_of(inst), cmd.account_number, cmd.pin, policy, client)
         if not (account.kind.is_card or account.kind.is_passbook):
             raise RuleViolation(Code.E1_NOT_A_LOGIN_ACCOUNT, kind=account.kind.value)
         session = _new_session(deps, policy, PrincipalKind.CARD, id_of(inst), AuthLevel.CARD_PIN, client)
@@ -141,16 +149,24 @@ def login_with_card(
         )
 
 
-def login_with_password(
-    deps: Deps, institution_code: str, login_id: str, password: str, client: str | None
-) -> IssuedSession:
+@dataclass(frozen=True, kw_only=True)
+class PasswordLogin:
+    """E13: sign in with the registration account number and the login password."""
+
+    institution_code: str
+    login_id: str
+    password: str = field(repr=False)
+
+
+def login_with_password(deps: Deps, actor: Visitor, cmd: PasswordLogin) -> IssuedSession:
     """E13: the customer-level login password, for every enrolled version. ``login_id`` is the
     registration account number. Wrong passwords are counted; at the policy threshold
     (default 5) the login is locked until a teller resets the password."""
-    policy = deps.policies.policy_for(institution_code)
+    policy = deps.policies.policy_for(cmd.institution_code)
+    password, client = cmd.password, actor.client
     with deps.uow() as uow:
-        inst = institution_by_code(uow, institution_code)
-        account = uow.accounts.get_by_number(id_of(inst), login_id)
+        inst = institution_by_code(uow, cmd.institution_code)
+        account = uow.accounts.get_by_number(id_of(inst), cmd.login_id)
         contract = uow.contracts.active_with_registration_account(id_of(account)) if account else None
         if contract is None:
             deps.hasher.waste_time(password)
@@ -200,19 +216,28 @@ def login_with_password(
         )
 
 
-def login_teller(
-    deps: Deps,
-    institution_code: str,
-    teller_number: str,
-    password: str,
-    branch_code: str | None,
-    client: str | None,
-) -> IssuedSession:
+@dataclass(frozen=True, kw_only=True)
+class TellerLogin:
+    """Staff sign-in, at ``branch_code`` (the home branch when None)."""
+
+    institution_code: str
+    teller_number: str
+    password: str = field(repr=False)
+    branch_code: str | None = None
+
+
+def login_teller(deps: Deps, actor: Visitor, cmd: TellerLogin) -> IssuedSession:
     """Staff sign-in. E12: a teller may work at any branch of their institution (通兑); the
     branch chosen here is recorded on every counter transaction of the session."""
-    policy = deps.policies.policy_for(institution_code)
+    policy = deps.policies.policy_for(cmd.institution_code)
+    teller_number, password, branch_code, client = (
+        cmd.teller_number,
+        cmd.password,
+        cmd.branch_code,
+        actor.client,
+    )
     with deps.uow() as uow:
-        inst = institution_by_code(uow, institution_code)
+        inst = institution_by_code(uow, cmd.institution_code)
         teller = uow.tellers.get_by_number(id_of(inst), teller_number, for_update=True)
         if teller is None:
             deps.hasher.waste_time(password)
@@ -298,7 +323,8 @@ def _touch(deps: Deps, session_id: int) -> None:
             uow.commit()
 
 
-def authenticate_customer(deps: Deps, token: str) -> CustomerActor:
+def authenticate_customer(deps: Deps, token: str, client: str | None = None) -> CustomerActor:
+    """The customer of a live session; ``client`` is the address the request came from."""
     with deps.uow(readonly=True) as uow:
         session, institution_code = _live_session(deps, uow, token)
         if (
@@ -316,6 +342,7 @@ def authenticate_customer(deps: Deps, token: str) -> CustomerActor:
             level=session.effective_level(now),
             contract_id=session.contract_id,
             account_id=session.account_id,
+            client=client,
         )
         stale = now - session.last_seen_at >= TOUCH_INTERVAL
     if stale:
@@ -351,10 +378,17 @@ def authenticate_teller(deps: Deps, token: str, *roles: StaffRole) -> TellerActo
     return actor
 
 
-def logout(deps: Deps, token: str) -> None:
+@dataclass(frozen=True)
+class Logout:
+    """End the session of ``token`` (a session already ended is fine)."""
+
+    token: str = field(repr=False)
+
+
+def logout(deps: Deps, actor: Visitor, cmd: Logout) -> None:
     now = deps.clock.now()
     with deps.uow() as uow:
-        session = uow.sessions.get_by_digest(deps.tokens.digest(token))
+        session = uow.sessions.get_by_digest(deps.tokens.digest(cmd.token))
         if session is None or session.revoked_at is not None:
             return
         session.revoke(now)
@@ -379,8 +413,16 @@ def list_sessions(deps: Deps, actor: CustomerActor) -> list[Session]:
         return [s for s in sessions if s.is_live(now, idle)]
 
 
-def revoke_session(deps: Deps, actor: CustomerActor, session_id: int) -> None:
+@dataclass(frozen=True)
+class RevokeSession:
+    """End one of your own sessions (on another device, say)."""
+
+    session_id: int
+
+
+def revoke_session(deps: Deps, actor: CustomerActor, cmd: RevokeSession) -> None:
     """A customer ends one of their own sessions (another device, say)."""
+    session_id = cmd.session_id
     contract_id = actor.ensure_enrolled()
     now = deps.clock.now()
     with deps.uow() as uow:

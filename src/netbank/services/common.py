@@ -1,4 +1,5 @@
-"""Helpers shared by the use cases: who is acting, look-ups that refuse cleanly, journaling."""
+"""Helpers shared by the use cases: who is acting (the actor every handler takes), and look-ups
+that refuse cleanly."""
 
 from __future__ import annotations
 
@@ -7,12 +8,35 @@ from datetime import datetime
 from typing import Any
 
 from netbank.domain.account import Account
-from netbank.domain.counter import CounterTransaction, IdentityCheck, TransactionCode
 from netbank.domain.customer import Customer
 from netbank.domain.errors import Code, NotFound, RuleViolation
 from netbank.domain.institution import Institution, StaffRole
 from netbank.domain.session import AuthLevel, PrincipalKind
 from netbank.services.ports import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Someone not signed in (self-registration, sign-in, a registration flow), known only by
+    the client address the request came from, for the rate limits and the audit trail."""
+
+    client: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"client:{self.client or '-'}"
+
+
+@dataclass(frozen=True)
+class Operator:
+    """The bank's own back office acting without a session: the command line, the feed from
+    the core banking system, the demo loader."""
+
+    name: str
+
+    @property
+    def label(self) -> str:
+        return f"operator:{self.name}"
 
 
 @dataclass(frozen=True)
@@ -46,6 +70,8 @@ class CustomerActor:
     level: AuthLevel
     contract_id: int | None = None
     account_id: int | None = None
+    #: The address the request came from (rate limits, the audit trail of failures).
+    client: str | None = None
 
     @property
     def label(self) -> str:
@@ -100,18 +126,6 @@ def customers_account(uow: UnitOfWork, customer: Customer, number: str) -> Accou
     return account
 
 
-def usable_identity_check(
-    uow: UnitOfWork, actor: TellerActor, customer: Customer, check_id: int | None, now: datetime
-) -> IdentityCheck:
-    """E12: counter work for a customer needs the in-person identity check this teller
-    recorded for this customer, still within its validity."""
-    check = uow.counter.get_identity_check(check_id) if check_id is not None else None
-    if check is None or check.institution_id != actor.institution_id:
-        raise RuleViolation(Code.E12_IDENTITY_CHECK_REQUIRED)
-    check.ensure_usable(teller_id=actor.teller_id, customer_id=id_of(customer), now=now)
-    return check
-
-
 @dataclass(frozen=True)
 class OTPEnrolment:
     """K2: what the customer scans at the counter, once. Never stored in clear, never logged."""
@@ -135,58 +149,3 @@ class Receipt:
     customer_number: str
     details: dict[str, Any]
     otp_enrolment: OTPEnrolment | None = None
-
-
-def journal(
-    uow: UnitOfWork,
-    actor: TellerActor,
-    customer: Customer,
-    *,
-    code: TransactionCode,
-    action: str,
-    check: IdentityCheck | None,
-    account: Account | None,
-    details: dict[str, Any],
-    now: datetime,
-) -> Receipt:
-    """Record a counter transaction (E12) and its audit entry, in the caller's transaction."""
-    txn = CounterTransaction(
-        institution_id=actor.institution_id,
-        branch_id=actor.branch_id,
-        teller_id=actor.teller_id,
-        customer_id=id_of(customer),
-        code=code,
-        action=action,
-        at=now,
-        identity_check_id=check.id if check else None,
-        account_id=account.id if account else None,
-        details=details,
-    )
-    uow.counter.add_transaction(txn)
-    audit_details = {
-        "transaction_id": id_of(txn),
-        "code": code.value,
-        "action": action,
-        "branch": actor.branch_code,
-        "identity_check": check.id if check else None,
-        **details,
-    }
-    uow.audit.append(
-        chain=actor.institution_code,
-        at=now,
-        actor=actor.label,
-        event=f"counter.{code.value}.{action}",
-        subject=f"customer:{customer.customer_number}",
-        details=audit_details,
-    )
-    return Receipt(
-        transaction_id=id_of(txn),
-        code=code.value,
-        action=action,
-        teller_number=actor.teller_number,
-        branch_code=actor.branch_code,
-        institution_code=actor.institution_code,
-        at=now,
-        customer_number=customer.customer_number,
-        details=details,
-    )

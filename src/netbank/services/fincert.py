@@ -45,11 +45,9 @@ from netbank.services.ports import (
     VerifiedSignedData,
 )
 from netbank.services.strong_auth import (
-    StepUpResult,
     check_challenge_code,
     count_attempt,
     create_challenge,
-    elevate,
     require_level,
 )
 
@@ -835,22 +833,3 @@ def verify_signed_message(deps: Deps, cms_der: bytes) -> VerifiedSignedData:
         return service.ca.verify_signed_data(
             cms_der, issuing, root, status_of=lambda serial: certificate_status(uow, serial, now), at=now
         )
-
-
-def step_up_with_certificate(deps: Deps, actor: CustomerActor, pin: str) -> StepUpResult:
-    """F7 login (purpose 01): the service signs a fresh server nonce, the institution verifies
-    it, and the session rises to the certificate level (40) for the policy's step-up time."""
-    nonce = deps.tokens.new_key()
-    message = f"login:{actor.institution_code}:{actor.session_id}:{nonce}".encode()
-    signed = sign_message(deps, actor, pin, message, SignaturePurpose.LOGIN)
-    verified = verify_signed_message(deps, signed.cms_der)
-    if verified.purpose is not SignaturePurpose.LOGIN or verified.message != message:
-        raise RuleViolation(Code.F7_SIGNATURE_INVALID)
-    policy = deps.policies.policy_for(actor.institution_code)
-    now = deps.clock.now()
-    with deps.uow() as uow:
-        result = elevate(
-            uow, actor, AuthLevel.CERTIFICATE, policy, now, {"factor": "fincert", "serial": signed.serial}
-        )
-        uow.commit()
-        return result

@@ -15,7 +15,8 @@ from netbank.domain.account import AccountKind
 from netbank.domain.customer import CustomerKind
 from netbank.domain.errors import DomainError
 from netbank.domain.identity import DocumentType
-from netbank.services.customers import NewAccount, NewCustomer, add_account, add_customer
+from netbank.services.common import Operator
+from netbank.services.customers import OpenAccount, RegisterCustomer, add_account, add_customer
 from netbank.services.ports import Deps
 
 REQUIRED = (
@@ -59,12 +60,12 @@ def _bool(text: str) -> bool:
     raise ValueError(f"not a yes/no value: {text!r}")
 
 
-def _row_commands(row: dict[str, str]) -> tuple[NewCustomer, NewAccount | None]:
+def _row_commands(row: dict[str, str]) -> tuple[RegisterCustomer, OpenAccount | None]:
     missing = [k for k in REQUIRED if not (row.get(k) or "").strip()]
     if missing:
         raise ValueError(f"missing {', '.join(missing)}")
     expires = (row.get("document_expires_on") or "").strip()
-    customer = NewCustomer(
+    customer = RegisterCustomer(
         institution_code=row["institution"].strip(),
         customer_number=row["customer_number"].strip(),
         name=row["name"].strip(),
@@ -78,7 +79,7 @@ def _row_commands(row: dict[str, str]) -> tuple[NewCustomer, NewAccount | None]:
     )
     account = None
     if (row.get("account_number") or "").strip():
-        account = NewAccount(
+        account = OpenAccount(
             institution_code=customer.institution_code,
             customer_number=customer.customer_number,
             number=row["account_number"].strip(),
@@ -95,8 +96,13 @@ def count_rows(path: Path) -> int:
 
 
 def import_customers(
-    deps: Deps, rows: Iterable[tuple[int, dict[str, str]]], progress: Callable[[], None] | None = None
+    deps: Deps,
+    actor: Operator,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    progress: Callable[[], None] | None = None,
 ) -> ImportResult:
+    """C1/C2: each row's RegisterCustomer (and OpenAccount) commands in one transaction of its
+    own; a bad row is reported with its line and reason and leaves nothing behind."""
     imported = 0
     errors: list[RowError] = []
     for line, row in rows:

@@ -1,17 +1,20 @@
-"""Institutions, branches and staff: set-up use cases (demo loader, administration)."""
+"""Institutions, branches and staff: set-up use cases of the bank's back office (the command
+line, the demo loader), each a command handled as ``handler(deps, operator, command)``."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from netbank.domain.errors import Code, Conflict, NotFound
 from netbank.domain.institution import Branch, Institution, InstitutionKind, StaffRole, Teller
 from netbank.domain.ledger import Payee, PayeeCategory
 from netbank.domain.policy import Policy
-from netbank.services.common import id_of, institution_by_code
+from netbank.services.common import Operator, id_of, institution_by_code
 from netbank.services.ledger import ensure_chart
 from netbank.services.ports import Deps
 
 
-def sync_institutions(deps: Deps) -> list[str]:
+def sync_institutions(deps: Deps, actor: Operator) -> list[str]:
     """Create or update one institution per policy file; returns the codes created."""
     created: list[str] = []
     with deps.uow() as uow:
@@ -42,7 +45,15 @@ def _institution_from(policy: Policy) -> Institution:
     )
 
 
-def add_branch(deps: Deps, institution_code: str, code: str, name: str) -> Branch:
+@dataclass(frozen=True, kw_only=True)
+class AddBranch:
+    institution_code: str
+    branch_code: str
+    name: str
+
+
+def add_branch(deps: Deps, actor: Operator, cmd: AddBranch) -> Branch:
+    institution_code, code, name = cmd.institution_code, cmd.branch_code, cmd.name
     with deps.uow() as uow:
         inst = institution_by_code(uow, institution_code)
         if uow.institutions.get_branch_by_code(id_of(inst), code) is not None:
@@ -53,15 +64,21 @@ def add_branch(deps: Deps, institution_code: str, code: str, name: str) -> Branc
         return branch
 
 
-def add_teller(
-    deps: Deps,
-    institution_code: str,
-    branch_code: str,
-    teller_number: str,
-    name: str,
-    password: str,
-    role: StaffRole = StaffRole.TELLER,
-) -> Teller:
+@dataclass(frozen=True, kw_only=True)
+class AddTeller:
+    """A member of staff at their home branch: a teller, an institution admin or an auditor."""
+
+    institution_code: str
+    branch_code: str
+    teller_number: str
+    name: str
+    password: str = field(repr=False)
+    role: StaffRole = StaffRole.TELLER
+
+
+def add_teller(deps: Deps, actor: Operator, cmd: AddTeller) -> Teller:
+    institution_code, branch_code, teller_number = cmd.institution_code, cmd.branch_code, cmd.teller_number
+    name, password, role = cmd.name, cmd.password, cmd.role
     policy = deps.policies.policy_for(institution_code)
     digest = deps.hasher.hash(password, policy.password)
     with deps.uow() as uow:
@@ -84,8 +101,19 @@ def add_teller(
         return teller
 
 
-def add_payee(deps: Deps, institution_code: str, code: str, name: str, category: PayeeCategory) -> Payee:
+@dataclass(frozen=True, kw_only=True)
+class AddPayee:
     """A payee bills can be paid to (utility, phone, tax)."""
+
+    institution_code: str
+    payee_code: str
+    name: str
+    category: PayeeCategory
+
+
+def add_payee(deps: Deps, actor: Operator, cmd: AddPayee) -> Payee:
+    """A payee bills can be paid to (utility, phone, tax)."""
+    institution_code, code, name, category = cmd.institution_code, cmd.payee_code, cmd.name, cmd.category
     with deps.uow() as uow:
         inst = institution_by_code(uow, institution_code)
         if uow.ledger.payee(id_of(inst), code) is not None:

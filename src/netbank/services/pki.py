@@ -1,15 +1,14 @@
 """The certificate version's use cases (SPEC K1): the institution PKI, revocation status
-(CRL and OCSP), server-side verification of what a customer signs with the UKEY, signed
-transfers at the certificate level and certificate login (step-up to level 40).
+(CRL and OCSP) and server-side verification of what a customer signs with the UKEY.
 
 The counter transactions that put a certificate on a UKEY (sale, renewal, revocation,
-replacement) are in ``services/ukey.py``; they use :func:`issue_to_ukey` and
-:func:`revoke_in` from here."""
+replacement) are ``services/counter/certificates.py``, using :func:`issue_to_ukey` and
+:func:`revoke_in` from here; signed transfers are ``services/signed_transfers.py`` and the
+certificate login (step-up to level 40) ``services/factors/ukey.py``, both using
+:func:`verify_signed`."""
 
 from __future__ import annotations
 
-import base64
-import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,9 +17,6 @@ from datetime import datetime
 from netbank.domain.certificate import (
     CERTIFICATE_VALIDITY,
     CRL_VALIDITY,
-    LOGIN_CHALLENGE_VALIDITY,
-    LOGIN_FORMAT,
-    TRANSFER_FORMAT,
     UKEY_KEY_LABEL_PREFIX,
     UKEY_PIN_MAX_FAILURES,
     CARecord,
@@ -28,24 +24,16 @@ from netbank.domain.certificate import (
     CustomerCertificate,
     RevocationReason,
     RevocationState,
-    TransferInstruction,
-    canonical_login_bytes,
-    canonical_transfer_bytes,
     check_certificate_of_customer,
     check_certificate_usable,
-    check_instruction_time,
     check_revocable,
 )
 from netbank.domain.customer import Customer
 from netbank.domain.enrolment import Contract, Version
 from netbank.domain.errors import Code, Conflict, Locked, NotFound, RuleViolation
 from netbank.domain.institution import Institution
-from netbank.domain.ledger import Transfer, TransferKind
-from netbank.domain.session import AuthLevel
-from netbank.services.common import CustomerActor, id_of
-from netbank.services.ledger import TransferRequest, TransferResult, book_transfer
+from netbank.services.common import CustomerActor, Operator, id_of
 from netbank.services.ports import CertificateAuthority, Deps, UKEYAccess, UnitOfWork
-from netbank.services.strong_auth import StepUpResult, elevate
 
 BILL_PAYEE_PREFIX = "payee-code:"
 SYSTEM_ACTOR = "system:pki"
@@ -75,11 +63,20 @@ def active_ca(uow: UnitOfWork, institution_id: int, role: CARole) -> CARecord:
 # --- the institution PKI ------------------------------------------------------------------------
 
 
-def init_pki(deps: Deps, institution_code: str, *, replace: bool = False) -> list[CARecord]:
+@dataclass(frozen=True, kw_only=True)
+class InitPKI:
+    """K1: the institution's CAs; ``replace`` makes new ones where they exist."""
+
+    institution_code: str
+    replace: bool = False
+
+
+def init_pki(deps: Deps, actor: Operator, cmd: InitPKI) -> list[CARecord]:
     """K1: a root CA, an issuing CA and a delegated OCSP signer for the institution, keys on
     the HSM token; their certificates are stored and the first CRLs published. A second
     initialisation is refused unless ``replace`` (new CAs; certificates of the old ones stop
     verifying)."""
+    institution_code, replace = cmd.institution_code, cmd.replace
     ca = authority(deps)
     now = deps.clock.now()
     with deps.uow() as uow:
@@ -113,9 +110,15 @@ def _publish(uow: UnitOfWork, ca: CertificateAuthority, issuer: CARecord, now: d
     return number
 
 
-def publish_crl(deps: Deps, institution_code: str) -> dict[str, int]:
+@dataclass(frozen=True)
+class PublishCRL:
+    institution_code: str
+
+
+def publish_crl(deps: Deps, actor: Operator, cmd: PublishCRL) -> dict[str, int]:
     """Re-publish the CRLs of the institution's root and issuing CA (schedule: ``netbank pki
     publish-crl`` from cron, well within ``CRL_VALIDITY``). Returns the new CRL numbers."""
+    institution_code = cmd.institution_code
     ca = authority(deps)
     now = deps.clock.now()
     with deps.uow() as uow:
@@ -271,7 +274,8 @@ def revoke_in(
 # --- verification of what a customer signed -------------------------------------------------
 
 
-def _certificate_contract(uow: UnitOfWork, actor: CustomerActor) -> Contract:
+def certificate_contract(uow: UnitOfWork, actor: CustomerActor) -> Contract:
+    """K1: the signed-in customer's contract, of the certificate version."""
     contract = uow.contracts.get(actor.ensure_enrolled())
     if contract is None:
         raise NotFound(Code.E3_NOT_ENROLLED)
@@ -304,162 +308,3 @@ def verify_signed(
     check_certificate_of_customer(record, actor.customer_id)
     ca.verify_signature(certificate_der, data, signature)
     return record
-
-
-@dataclass(frozen=True)
-class SignedTransferRequest:
-    """A transfer instruction as the client signed it (``NBTX1``, see domain/certificate.py)."""
-
-    payer: str
-    payee: str
-    amount_minor: int
-    currency: str
-    idempotency_key: str
-    created_at: datetime
-    certificate_der: bytes
-    signature: bytes
-    reference: str = ""
-
-
-@dataclass(frozen=True)
-class SignedTransferResult:
-    result: TransferResult
-    certificate_serial: str
-    canonical: bytes
-
-
-def submit_signed_transfer(
-    deps: Deps, actor: CustomerActor, req: SignedTransferRequest
-) -> SignedTransferResult:
-    """K1: verify the UKEY signature over the canonical instruction, then book the transfer
-    at the certificate level's limits (L2) and keep instruction, signature and certificate
-    with it for non-repudiation — all in the booking's transaction."""
-    now = deps.clock.now()
-    with deps.uow(readonly=True) as uow:
-        contract = _certificate_contract(uow, actor)
-        customer = uow.customers.get(actor.customer_id)
-        if customer is None:
-            raise NotFound(Code.CUSTOMER_NOT_FOUND)
-        instruction = TransferInstruction(
-            institution=actor.institution_code,
-            customer=customer.customer_number,
-            payer=req.payer,
-            payee=req.payee,
-            amount_minor=req.amount_minor,
-            currency=req.currency,
-            idempotency_key=req.idempotency_key,
-            created_at=req.created_at,
-        )
-        canonical = canonical_transfer_bytes(instruction)
-        certificate = verify_signed(deps, uow, actor, req.certificate_der, canonical, req.signature, now)
-        check_instruction_time(instruction, now)
-        if req.payee.startswith(BILL_PAYEE_PREFIX):
-            kind = TransferKind.BILL
-        else:
-            payee = uow.accounts.get_by_number(actor.institution_id, req.payee)
-            kind = (
-                TransferKind.OWN
-                if payee is not None and payee.customer_id == actor.customer_id
-                else (TransferKind.INTERNAL)
-            )
-        del contract
-
-    def keep_evidence(uow: UnitOfWork, transfer: Transfer) -> None:
-        if transfer.currency != instruction.currency:
-            raise RuleViolation(Code.C2_CURRENCY_MISMATCH, currency=instruction.currency)
-        current = uow.pki.valid_certificate_of(actor.customer_id, for_update=True)
-        if current is None or current.id != certificate.id:  # revoked meanwhile
-            raise RuleViolation(Code.K1_CERTIFICATE_REVOKED)
-        uow.flush()
-        uow.pki.add_signed_transfer(
-            transfer_id=id_of(transfer),
-            certificate_id=certificate.id,
-            format_tag=TRANSFER_FORMAT,
-            canonical=canonical,
-            signature=req.signature,
-            certificate_der=req.certificate_der,
-            at=now,
-        )
-
-    bill = kind is TransferKind.BILL
-    result = book_transfer(
-        deps,
-        dataclasses.replace(actor, level=max(actor.level, AuthLevel.CERTIFICATE)),
-        TransferRequest(
-            idempotency_key=req.idempotency_key,
-            kind=kind,
-            from_account=req.payer,
-            amount_minor=req.amount_minor,
-            to_account=None if bill else req.payee,
-            payee_code=req.payee.removeprefix(BILL_PAYEE_PREFIX) if bill else None,
-            reference=req.reference,
-        ),
-        evidence=keep_evidence,
-    )
-    return SignedTransferResult(result=result, certificate_serial=certificate.serial, canonical=canonical)
-
-
-# --- login with the certificate (step-up to level 40) -----------------------------------------
-
-
-@dataclass(frozen=True)
-class LoginChallenge:
-    nonce: str
-    to_sign: bytes
-    expires_at: datetime
-
-    @property
-    def to_sign_b64(self) -> str:
-        return base64.b64encode(self.to_sign).decode("ascii")
-
-
-def start_certificate_login(deps: Deps, actor: CustomerActor) -> LoginChallenge:
-    """K1: a fresh server nonce for this session; the customer signs ``NBAUTH1`` bytes."""
-    now = deps.clock.now()
-    nonce = deps.tokens.new_seed(32).hex()
-    expires_at = now + LOGIN_CHALLENGE_VALIDITY
-    with deps.uow() as uow:
-        _certificate_contract(uow, actor)
-        customer = uow.customers.get(actor.customer_id)
-        if customer is None:
-            raise NotFound(Code.CUSTOMER_NOT_FOUND)
-        uow.pki.add_challenge(actor.session_id, nonce, now, expires_at)
-        uow.commit()
-    return LoginChallenge(
-        nonce=nonce,
-        to_sign=canonical_login_bytes(actor.institution_code, customer.customer_number, nonce),
-        expires_at=expires_at,
-    )
-
-
-def finish_certificate_login(
-    deps: Deps, actor: CustomerActor, nonce: str, certificate_der: bytes, signature: bytes
-) -> StepUpResult:
-    """K1: the signed nonce (once, within minutes, for this session) raises the session to the
-    certificate level for the policy's step-up time."""
-    policy = deps.policies.policy_for(actor.institution_code)
-    now = deps.clock.now()
-    with deps.uow() as uow:
-        challenge = uow.pki.challenge(nonce, for_update=True)
-        if challenge is None or challenge["session_id"] != actor.session_id:
-            raise NotFound(Code.K1_LOGIN_CHALLENGE_NOT_FOUND)
-        if challenge["used_at"] is not None:
-            raise RuleViolation(Code.K1_LOGIN_CHALLENGE_USED)
-        if now >= challenge["expires_at"]:
-            raise RuleViolation(Code.K1_LOGIN_CHALLENGE_EXPIRED)
-        customer = uow.customers.get(actor.customer_id)
-        if customer is None:
-            raise NotFound(Code.CUSTOMER_NOT_FOUND)
-        data = canonical_login_bytes(actor.institution_code, customer.customer_number, nonce)
-        certificate = verify_signed(deps, uow, actor, certificate_der, data, signature, now)
-        uow.pki.use_challenge(nonce, now)
-        result = elevate(
-            uow,
-            actor,
-            AuthLevel.CERTIFICATE,
-            policy,
-            now,
-            {"factor": "certificate", "format": LOGIN_FORMAT, "serial": certificate.serial},
-        )
-        uow.commit()
-        return result

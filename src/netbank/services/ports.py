@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from netbank.domain.account import Account
 from netbank.domain.audit import AuditEntry
@@ -34,7 +34,12 @@ from netbank.domain.limits import DailyUsage, OwnLimits
 from netbank.domain.otp import Challenge, TOTPCredential, TOTPParameters
 from netbank.domain.outbox import OutboxMessage
 from netbank.domain.policy import PasswordPolicy, Policy
-from netbank.domain.session import Session
+from netbank.domain.session import AuthLevel, Session
+
+if TYPE_CHECKING:
+    from netbank.domain.errors import StepUpRequired
+    from netbank.services.common import CustomerActor
+    from netbank.services.factors.registry import Method
 
 
 class Clock(Protocol):
@@ -617,9 +622,37 @@ class UnitOfWorkFactory(Protocol):
     def __call__(self, *, readonly: bool = False) -> UnitOfWork: ...
 
 
+class StepUpFactors(Protocol):
+    """K2: the step-up factors the deployment offers (``services/factors``), as the use cases
+    that need a stronger session name them in their refusal."""
+
+    def step_up_required(
+        self, deps: Deps, actor: CustomerActor, level: AuthLevel, uow: UnitOfWork | None = None
+    ) -> StepUpRequired: ...
+    def catalogue(self, deps: Deps, actor: CustomerActor, uow: UnitOfWork | None = None) -> list[Method]:
+        """Every method, the level it gives and whether the customer can use it now."""
+        ...
+
+    def methods(
+        self,
+        deps: Deps,
+        actor: CustomerActor,
+        *,
+        at_least: AuthLevel | None = None,
+        uow: UnitOfWork | None = None,
+    ) -> list[str]:
+        """The methods the customer can use now that reach ``at_least``."""
+        ...
+
+    def grouped(self, methods: Sequence[str]) -> list[tuple[str, list[str]]]:
+        """``methods`` by the factor that offers them: (factor name, its methods)."""
+        ...
+
+
 @dataclass(frozen=True)
 class Deps:
-    """Everything a use case needs from the outside world, wired by ``bootstrap``."""
+    """Everything a use case needs from the outside world, and the step-up factors the
+    deployment offers; wired by ``bootstrap``."""
 
     uow: UnitOfWorkFactory
     clock: Clock
@@ -629,6 +662,8 @@ class Deps:
     tokens: TokenSource
     policies: PolicyBook
     otp: OTPCodec
+    #: K2: the step-up factors (``services/factors.standard_factors()``).
+    factors: StepUpFactors
     #: K1: the institution CAs and UKEYs; None when no HSM is configured.
     pki: CertificateAuthority | None = None
     #: F1: the cloud financial certificate service; None when not configured.

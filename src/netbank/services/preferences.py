@@ -8,12 +8,14 @@ means "no preference": the browser's language decides."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from netbank.domain.customer import Customer
 from netbank.domain.errors import AuthenticationFailed
 from netbank.domain.institution import Teller
 from netbank.domain.locale import ensure_supported_locale
 from netbank.services import auth
-from netbank.services.common import CustomerActor, TellerActor
+from netbank.services.common import CustomerActor, TellerActor, Visitor
 from netbank.services.ports import Deps, UnitOfWork
 
 
@@ -43,10 +45,18 @@ def customer_locale(deps: Deps, actor: CustomerActor) -> str | None:
         return customer.preferred_locale if customer else None
 
 
-def set_customer_locale(deps: Deps, actor: CustomerActor, locale: str | None) -> str | None:
-    """The signed-in customer prefers ``locale`` (ko / zh / en; anything else is refused with
-    ``LOCALE_UNSUPPORTED``), or no language any more (None). Returns what is now stored."""
-    chosen = _checked(locale)
+@dataclass(frozen=True)
+class SetPreferredLocale:
+    """The language of your pages after sign-in (ko / zh / en), or None for none."""
+
+    preferred_locale: str | None
+
+
+def set_customer_locale(deps: Deps, actor: CustomerActor, cmd: SetPreferredLocale) -> str | None:
+    """The signed-in customer prefers ``cmd.preferred_locale`` (ko / zh / en; anything else is
+    refused with ``LOCALE_UNSUPPORTED``), or no language any more (None). Returns what is now
+    stored."""
+    chosen = _checked(cmd.preferred_locale)
     with deps.uow() as uow:
         _store(uow, _record(uow, customer_id=actor.customer_id, teller_id=None), chosen)
     return chosen
@@ -59,20 +69,29 @@ def staff_locale(deps: Deps, actor: TellerActor) -> str | None:
         return teller.preferred_locale if teller else None
 
 
-def set_staff_locale(deps: Deps, actor: TellerActor, locale: str | None) -> str | None:
+def set_staff_locale(deps: Deps, actor: TellerActor, cmd: SetPreferredLocale) -> str | None:
     """As :func:`set_customer_locale`, for a teller, an admin or an auditor."""
-    chosen = _checked(locale)
+    chosen = _checked(cmd.preferred_locale)
     with deps.uow() as uow:
         _store(uow, _record(uow, customer_id=None, teller_id=actor.teller_id), chosen)
     return chosen
 
 
-def choose_locale(deps: Deps, token: str | None, locale: str) -> bool:
-    """The web's language switch: ``locale`` must be supported (else ``LOCALE_UNSUPPORTED``);
-    when ``token`` is a live session, its customer or member of staff now prefers it. Returns
+@dataclass(frozen=True)
+class ChooseLocale:
+    """The web's language switch: ``locale``, for the session of ``token`` if there is one."""
+
+    locale: str
+    token: str | None = field(default=None, repr=False)
+
+
+def choose_locale(deps: Deps, actor: Visitor, cmd: ChooseLocale) -> bool:
+    """The web's language switch: the locale must be supported (else ``LOCALE_UNSUPPORTED``);
+    when the token is a live session, its customer or member of staff now prefers it. Returns
     whether a record was updated (a visitor who is not signed in keeps the choice in their
     browser only)."""
-    chosen = ensure_supported_locale(locale)
+    chosen = ensure_supported_locale(cmd.locale)
+    token = cmd.token
     if not token:
         return False
     with deps.uow() as uow:

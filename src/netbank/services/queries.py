@@ -16,8 +16,8 @@ from netbank.services.common import (
     TellerActor,
     customer_by_number,
     id_of,
-    usable_identity_check,
 )
+from netbank.services.counter.desk import usable_identity_check
 from netbank.services.ports import Deps, UnitOfWork
 
 

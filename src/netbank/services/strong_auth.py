@@ -1,5 +1,6 @@
-"""Strong authentication (K2, F3): TOTP enrolment and verification, SMS / ARS / one-time code
-challenges delivered through the outbox, step-up of a session's level, rate limits.
+"""Strong authentication's machinery (K2, F3): TOTP provisioning, one-time code challenges
+delivered through the outbox, raising a session's level, rate limits. The step-up factors that
+use it, one class each, are ``services/factors``.
 
 Failures are counted and committed before the refusal is raised; everything else that
 refuses changes nothing."""
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from netbank.domain.enrolment import Contract, Version
-from netbank.domain.errors import Code, Locked, NotFound, RuleViolation, StepUpRequired, refusal
+from netbank.domain.errors import Code, NotFound, RuleViolation
 from netbank.domain.otp import (
     Challenge,
     ChallengeChannel,
@@ -48,7 +49,7 @@ def totp_parameters(policy: Policy) -> TOTPParameters:
     )
 
 
-def _seed_purpose(contract_id: int) -> str:
+def seed_purpose(contract_id: int) -> str:
     return f"totp-seed:{contract_id}"
 
 
@@ -64,7 +65,7 @@ def provision_totp(
         TOTPCredential(
             contract_id=id_of(contract),
             institution_id=contract.institution_id,
-            seed_sealed=deps.secrets.seal(seed, _seed_purpose(id_of(contract))),
+            seed_sealed=deps.secrets.seal(seed, seed_purpose(id_of(contract))),
             algorithm=params.algorithm,
             digits=params.digits,
             step_seconds=params.step_seconds,
@@ -86,8 +87,10 @@ def retire_totp(uow: UnitOfWork, contract_id: int) -> None:
         uow.flush()
 
 
-def _rate_limit(deps: Deps, policy: Policy, factor: str, customer_id: int, client: str | None) -> None:
-    wait = count_attempt(deps, policy, factor, f"customer:{customer_id}", client)
+def rate_limit(deps: Deps, policy: Policy, scope: str, actor: CustomerActor) -> None:
+    """K2: count an attempt at ``scope`` for the customer and their address; refuse past the
+    policy's limits (the attempt counts even then)."""
+    wait = count_attempt(deps, policy, scope, f"customer:{actor.customer_id}", actor.client)
     if wait is not None:
         raise RateLimited(Code.K2_RATE_LIMITED, retry_after_seconds=wait)
 
@@ -131,55 +134,6 @@ def elevate(
         details=factor,
     )
     return StepUpResult(session.effective_level(now), until)
-
-
-def verify_totp(deps: Deps, actor: CustomerActor, code: str, client: str | None) -> StepUpResult:
-    """K2: a TOTP code within ±drift, never one already used (also across server processes:
-    the credential row is locked and its last used step compared), raises the session to the
-    one-time-code level for the policy's step-up time. Wrong codes count towards the lock."""
-    contract_id = actor.ensure_enrolled()
-    policy = deps.policies.policy_for(actor.institution_code)
-    _rate_limit(deps, policy, "totp", actor.customer_id, client)
-    now = deps.clock.now()
-    with deps.uow() as uow:
-        credential = uow.otp.active_credential(contract_id, for_update=True)
-        if credential is None:
-            raise RuleViolation(Code.K2_OTP_NOT_ENROLLED)
-        credential.ensure_usable()
-        seed = deps.secrets.open(credential.seed_sealed, _seed_purpose(contract_id))
-        params = TOTPParameters(
-            digits=credential.digits,
-            step_seconds=credential.step_seconds,
-            drift_steps=policy.otp.drift_steps,
-            algorithm=credential.algorithm,
-        )
-        step = deps.otp.matching_step(seed, params, code, now)
-        if step is None or step <= credential.last_used_step:
-            reason = Code.K2_OTP_WRONG if step is None else Code.K2_OTP_REPLAYED
-            locked = credential.record_failure(policy.otp.max_failures)
-            uow.audit.append(
-                chain=actor.institution_code,
-                at=now,
-                actor=actor.label,
-                event="security.otp_locked" if locked else "security.otp_failed",
-                subject=actor.label,
-                details={"reason": reason.value, "failures": credential.failures},
-            )
-            uow.commit()
-            if locked:
-                raise Locked(Code.K2_OTP_LOCKED)
-            raise refusal(reason)
-        credential.record_success(step, params.step_at(now.timestamp()))
-        result = elevate(
-            uow,
-            actor,
-            AuthLevel.ONE_TIME_CODE,
-            policy,
-            now,
-            {"factor": "totp", "drift_steps": credential.drift_steps},
-        )
-        uow.commit()
-        return result
 
 
 # --- SMS / ARS / one-time code challenges ------------------------------------------------
@@ -284,92 +238,11 @@ def step_up_phone(uow: UnitOfWork, actor: CustomerActor) -> str:
     return customer.mobile
 
 
-def start_step_up_challenge(
-    deps: Deps, actor: CustomerActor, channel: ChallengeChannel, purpose: ChallengePurpose, client: str | None
-) -> Challenge:
-    policy = deps.policies.policy_for(actor.institution_code)
-    _rate_limit(deps, policy, "challenge-start", actor.customer_id, client)
-    with deps.uow() as uow:
-        phone = step_up_phone(uow, actor)
-        challenge = create_challenge(
-            deps,
-            uow,
-            policy=policy,
-            institution_id=actor.institution_id,
-            phone=phone,
-            channel=channel,
-            purpose=purpose,
-            customer_id=actor.customer_id,
-            session_id=actor.session_id,
-        )
-        uow.audit.append(
-            chain=actor.institution_code,
-            at=challenge.created_at,
-            actor=actor.label,
-            event="security.challenge_sent",
-            subject=actor.label,
-            details={"challenge": id_of(challenge), "channel": channel.value, "purpose": purpose.value},
-        )
-        uow.commit()
-        return challenge
-
-
-def verify_step_up_challenge(
-    deps: Deps, actor: CustomerActor, challenge_id: int, code: str, client: str | None
-) -> StepUpResult:
-    """Complete an SMS / ARS / one-time code challenge of this session: raises its level."""
-    policy = deps.policies.policy_for(actor.institution_code)
-    _rate_limit(deps, policy, "challenge", actor.customer_id, client)
-    now = deps.clock.now()
-    with deps.uow() as uow:
-        challenge = uow.otp.challenge(challenge_id, for_update=True)
-        if challenge is None or challenge.session_id != actor.session_id:
-            raise NotFound(Code.K2_CHALLENGE_NOT_FOUND)
-        if not check_challenge_code(deps, uow, challenge, code, now):
-            uow.audit.append(
-                chain=actor.institution_code,
-                at=now,
-                actor=actor.label,
-                event="security.challenge_failed",
-                subject=actor.label,
-                details={"challenge": challenge_id, "attempts": challenge.attempts},
-            )
-            uow.commit()
-            challenge.ensure_open(now)  # raises K2_CHALLENGE_LOCKED once the attempts are used up
-            raise FactorRejected(
-                Code.K2_CHALLENGE_WRONG, attempts_left=challenge.max_attempts - challenge.attempts
-            )
-        result = elevate(
-            uow,
-            actor,
-            AuthLevel.ONE_TIME_CODE,
-            policy,
-            now,
-            {"factor": challenge.channel.value, "challenge": challenge_id},
-        )
-        uow.commit()
-        return result
-
-
-def step_up_methods(deps: Deps, actor: CustomerActor) -> list[str]:
-    with deps.uow(readonly=True) as uow:
-        contract = uow.contracts.get(actor.contract_id) if actor.contract_id else None
-        methods = [c.value for c in ChallengeChannel]
-        if contract is not None and contract.version is Version.OTP:
-            methods.insert(0, "totp")
-        return methods
-
-
 def require_level(deps: Deps, actor: CustomerActor, level: AuthLevel) -> None:
-    """Refuse with a machine-readable step-up answer when the session is below ``level``."""
-    if actor.level >= level:
-        return
-    raise StepUpRequired(
-        Code.K2_STEP_UP_REQUIRED,
-        required_level=int(level),
-        current_level=int(actor.level),
-        methods=step_up_methods(deps, actor),
-    )
+    """K2: refuse with the machine-readable step-up answer (the level and the methods of the
+    deployment's factors that reach it, ``Deps.factors``) when the session is below ``level``."""
+    if actor.level < level:
+        raise deps.factors.step_up_required(deps, actor, level)
 
 
 def current_totp_code(deps: Deps, institution_code: str, customer_number: str) -> str:
@@ -382,5 +255,5 @@ def current_totp_code(deps: Deps, institution_code: str, customer_number: str) -
         credential = uow.otp.active_credential(id_of(contract)) if contract else None
         if credential is None or contract is None:
             raise RuleViolation(Code.K2_OTP_NOT_ENROLLED)
-        seed = deps.secrets.open(credential.seed_sealed, _seed_purpose(id_of(contract)))
+        seed = deps.secrets.open(credential.seed_sealed, seed_purpose(id_of(contract)))
         return deps.otp.code_at(seed, credential.parameters, deps.clock.now())

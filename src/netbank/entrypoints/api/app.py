@@ -45,7 +45,6 @@ def create_app(app_state: App | None = None) -> FastAPI:
     api.include_router(customer.router)
     api.include_router(teller.router)
     api.include_router(pki.public_router)
-    api.include_router(pki.teller_router)
     api.include_router(pki.customer_router)
     api.include_router(fincert.router)
     api.include_router(fincert_devices.router)

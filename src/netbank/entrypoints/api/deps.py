@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from netbank.domain.errors import AuthenticationFailed, Code
 from netbank.domain.institution import StaffRole
 from netbank.services import auth
-from netbank.services.common import CustomerActor, TellerActor
+from netbank.services.common import CustomerActor, TellerActor, Visitor
 from netbank.services.ports import Deps
 
 _bearer = HTTPBearer(auto_error=False, description="Session token from a login")
@@ -42,8 +42,23 @@ async def bearer_token(
 TokenDep = Annotated[str, Depends(bearer_token)]
 
 
-def current_customer(deps: DepsDep, token: TokenDep) -> CustomerActor:
-    return auth.authenticate_customer(deps, token)
+async def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+ClientDep = Annotated[str | None, Depends(client_address)]
+
+
+async def visitor(client: ClientDep) -> Visitor:
+    """Whoever sends a request that needs no session: known by their address only."""
+    return Visitor(client)
+
+
+VisitorDep = Annotated[Visitor, Depends(visitor)]
+
+
+def current_customer(deps: DepsDep, token: TokenDep, client: ClientDep) -> CustomerActor:
+    return auth.authenticate_customer(deps, token, client)
 
 
 def current_teller(deps: DepsDep, token: TokenDep) -> TellerActor:
@@ -57,10 +72,3 @@ def current_auditor(deps: DepsDep, token: TokenDep) -> TellerActor:
 CustomerDep = Annotated[CustomerActor, Depends(current_customer)]
 TellerDep = Annotated[TellerActor, Depends(current_teller)]
 AuditorDep = Annotated[TellerActor, Depends(current_auditor)]
-
-
-async def client_address(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
-ClientDep = Annotated[str | None, Depends(client_address)]

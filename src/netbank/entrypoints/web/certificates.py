@@ -37,7 +37,7 @@ from netbank.entrypoints.web.common import (
     render,
     session_token,
 )
-from netbank.entrypoints.web.step_up import Refusal, refusal_of, text_of
+from netbank.entrypoints.web.forms import Refusal, refusal_of, text_of
 from netbank.services import auth, fincert, fincert_devices, ukey
 from netbank.services.common import CustomerActor
 from netbank.services.fincert import CertificateView, FlowView

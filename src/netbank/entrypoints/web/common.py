@@ -158,7 +158,8 @@ def session_token(request: Request) -> str:
 
 
 def web_customer(request: Request, deps: DepsDep) -> CustomerActor:
-    return signed_in_at(request, deps, auth.authenticate_customer(deps, session_token(request)))
+    client = request.client.host if request.client else None
+    return signed_in_at(request, deps, auth.authenticate_customer(deps, session_token(request), client))
 
 
 def web_teller(request: Request, deps: DepsDep) -> TellerActor:

@@ -10,16 +10,18 @@ from __future__ import annotations
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import date
+from functools import partial
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 
-from netbank.domain.errors import Code, DomainError, InvalidRequest, StepUpRequired
-from netbank.domain.ledger import PostingKind, TransferKind
+from netbank.domain.errors import Code, InvalidRequest
+from netbank.domain.ledger import PostingKind
 from netbank.entrypoints.api import statements as st
-from netbank.entrypoints.api.deps import ClientDep, DepsDep
+from netbank.entrypoints.api.deps import DepsDep, VisitorDep
+from netbank.entrypoints.api.schemas import CardLoginIn, InstitutionCode, LoginIn, TransferIn
 from netbank.entrypoints.web import step_up
 from netbank.entrypoints.web.common import (
     SESSION_COOKIE,
@@ -27,13 +29,14 @@ from netbank.entrypoints.web.common import (
     PageRoute,
     WebCustomer,
     end_session,
-    parse_amount,
     redirect,
     render,
     start_session,
 )
-from netbank.entrypoints.web.step_up import Refusal, refusal_of
-from netbank.services import auth, ledger, queries, statements
+from netbank.entrypoints.web.forms import Refusal, amount_in_minor_units, form_model, validated
+from netbank.entrypoints.web.submit import run
+from netbank.services import auth, payments, queries, statements
+from netbank.services import limits as limit_rules
 from netbank.services.common import CustomerActor
 from netbank.services.ports import Deps
 
@@ -70,54 +73,63 @@ def sign_in_form(request: Request, deps: DepsDep) -> HTMLResponse:
     return _sign_in_page(request, deps)
 
 
+def _signed_in(request: Request, issued: auth.IssuedSession) -> Response:
+    response = redirect("/home")
+    start_session(response, request, issued.token, preferred_locale=issued.preferred_locale)
+    return response
+
+
 @router.post("/sign-in", response_class=HTMLResponse)
 def sign_in(
     request: Request,
     deps: DepsDep,
-    client: ClientDep,
+    visitor: VisitorDep,
     _csrf: CSRFChecked,
-    institution: Annotated[str, Form(max_length=16)],
-    login_id: Annotated[str, Form(max_length=32)],
-    password: Annotated[str, Form(max_length=128)],
+    institution: Annotated[InstitutionCode, Form()],
+    body: Annotated[LoginIn, Depends(form_model(LoginIn))],
 ) -> Response:
-    """E13: the registration account number and the customer-level login password."""
-    try:
-        issued = auth.login_with_password(deps, institution, login_id.strip(), password, client)
-    except DomainError as exc:
-        return _sign_in_page(request, deps, refusal=refusal_of(request, exc), status=401)
-    response = redirect("/home")
-    start_session(response, request, issued.token, preferred_locale=issued.preferred_locale)
-    return response
+    """E13: ``POST /api/v1/institutions/{code}/login``: the registration account number and
+    the customer-level login password."""
+    return run(
+        request,
+        lambda: auth.login_with_password(deps, visitor, body.command(institution_code=institution)),
+        done=lambda issued: _signed_in(request, issued),
+        again=partial(_sign_in_page, request, deps),
+    )
 
 
 @router.post("/sign-in/card", response_class=HTMLResponse)
 def sign_in_card(
     request: Request,
     deps: DepsDep,
-    client: ClientDep,
+    visitor: VisitorDep,
     _csrf: CSRFChecked,
-    institution: Annotated[str, Form(max_length=16)],
-    account_number: Annotated[str, Form(max_length=32)],
-    pin: Annotated[str, Form(max_length=12)],
+    institution: Annotated[InstitutionCode, Form()],
+    body: Annotated[CardLoginIn, Depends(form_model(CardLoginIn))],
 ) -> Response:
-    """E1: the card/passbook version, one account and its PIN, query only."""
-    try:
-        issued = auth.login_with_card(deps, institution, account_number.strip(), pin, client)
-    except DomainError as exc:
-        return _sign_in_page(request, deps, refusal=refusal_of(request, exc), mode="card", status=401)
-    response = redirect("/home")
-    start_session(response, request, issued.token, preferred_locale=issued.preferred_locale)
-    return response
+    """E1: ``POST /api/v1/institutions/{code}/card-login``: one account and its PIN, query only."""
+    return run(
+        request,
+        lambda: auth.login_with_card(deps, visitor, body.command(institution_code=institution)),
+        done=lambda issued: _signed_in(request, issued),
+        again=lambda refusal, status: _sign_in_page(
+            request, deps, refusal=refusal, mode="card", status=status
+        ),
+    )
 
 
 @router.post("/sign-out")
 def sign_out(
-    request: Request, deps: DepsDep, _csrf: CSRFChecked, then: Annotated[str, Form()] = "customer"
+    request: Request,
+    deps: DepsDep,
+    visitor: VisitorDep,
+    _csrf: CSRFChecked,
+    then: Annotated[str, Form()] = "customer",
 ) -> Response:
     """Ends the session on the server (as ``POST /api/v1/logout``) and forgets the cookie."""
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        auth.logout(deps, token)
+        auth.logout(deps, visitor, auth.Logout(token))
     response = redirect("/teller/sign-in" if then == "teller" else "/sign-in")
     end_session(response)
     return response
@@ -131,7 +143,7 @@ def home(request: Request, actor: WebCustomer, deps: DepsDep) -> HTMLResponse:
     """The accounts under the contract (or the one card of a card login) and, for an enrolled
     customer, what the limits leave today at this session's level."""
     overview = queries.customer_overview(deps, actor)
-    limits = ledger.limits_view(deps, actor) if actor.contract_id is not None else None
+    limits = limit_rules.limits_view(deps, actor) if actor.contract_id is not None else None
     return render(
         request,
         "customer_home.html",
@@ -245,11 +257,46 @@ class TransferForm:
 
     @property
     def to_account(self) -> str:
+        """The payee account: one of the customer's, or another customer's (the service tells
+        which from the account it locks; the choice here only picks the field)."""
         return self.own_account if self.target == "own" else self.other_account.strip()
 
     def fields(self) -> dict[str, str]:
         """The form as typed, carried through a step-up."""
         return asdict(self)
+
+    def command(self, currency: str) -> payments.MakeTransfer:
+        """The API's ``TransferIn``, the amount typed in major units of ``currency``."""
+        body = validated(
+            TransferIn,
+            {
+                "idempotency_key": self.idempotency_key,
+                "from_account": self.from_account,
+                "to_account": self.to_account,
+                "amount_minor": amount_in_minor_units(self.amount, currency),
+                "reference": self.reference,
+            },
+        )
+        return body.command()
+
+
+async def transfer_form_of(request: Request) -> TransferForm:
+    """The transfer form as typed (bounded lengths; the API's model checks the rest)."""
+    posted = await request.form()
+
+    def field(name: str, default: str = "", size: int = 32) -> str:
+        value = posted.get(name)
+        return value[:size] if isinstance(value, str) else default
+
+    return TransferForm(
+        idempotency_key=field("idempotency_key", size=64) or new_idempotency_key(),
+        from_account=field("from_account"),
+        target="other" if field("target") == "other" else "own",
+        own_account=field("own_account"),
+        other_account=field("other_account"),
+        amount=field("amount", size=24),
+        reference=field("reference", size=140),
+    )
 
 
 def new_idempotency_key() -> str:
@@ -291,52 +338,33 @@ def transfer(
     actor: WebCustomer,
     deps: DepsDep,
     _csrf: CSRFChecked,
-    idempotency_key: Annotated[str, Form(min_length=8, max_length=64)],
-    from_account: Annotated[str, Form(max_length=32)],
-    amount: Annotated[str, Form(max_length=24)],
-    target: Annotated[str, Form(pattern="^(own|other)$")] = "own",
-    own_account: Annotated[str, Form(max_length=32)] = "",
-    other_account: Annotated[str, Form(max_length=32)] = "",
-    reference: Annotated[str, Form(max_length=140)] = "",
-) -> HTMLResponse:
-    """``POST /api/v1/me/transfers`` as a form. A step-up answer shows the TOTP form, which
+    form: Annotated[TransferForm, Depends(transfer_form_of)],
+) -> Response:
+    """``POST /api/v1/me/transfers`` as a form. A step-up answer shows the step-up page, which
     keeps what was typed (and the idempotency key) for the resubmission."""
-    form = TransferForm(idempotency_key, from_account, target, own_account, other_account, amount, reference)
     return _book(request, deps, actor, form)
 
 
-def _book(request: Request, deps: Deps, actor: CustomerActor, form: TransferForm) -> HTMLResponse:
+def _book(request: Request, deps: Deps, actor: CustomerActor, form: TransferForm) -> Response:
+    """Nothing moves on a refusal; the same form (and key) can be corrected and sent again."""
     currency = deps.policies.policy_for(actor.institution_code).currency
-    try:
-        amount_minor = parse_amount(form.amount, currency)
-        if amount_minor is None:
-            raise InvalidRequest(Code.REQUEST_VALIDATION, field="amount")
-        result = ledger.book_transfer(
-            deps,
-            actor,
-            ledger.TransferRequest(
-                idempotency_key=form.idempotency_key,
-                kind=TransferKind.OWN if form.target == "own" else TransferKind.INTERNAL,
-                from_account=form.from_account,
-                to_account=form.to_account,
-                amount_minor=amount_minor,
-                reference=form.reference,
-            ),
-        )
-    except StepUpRequired as exc:
-        return step_up.step_up_required(request, deps, actor, exc, step_up.Resume("transfer", form.fields()))
-    except DomainError as exc:
-        # Nothing moved; the same form (and key) can be corrected and sent again.
-        return _transfer_page(request, deps, actor, form, refusal=refusal_of(request, exc), status=422)
-    return render(
+    return run(
         request,
-        "customer_transfer_done.html",
-        signed_in="customer",
-        transfer=result.transfer,
-        replayed=result.replayed,
-        from_account=form.from_account,
-        to_account=form.to_account,
-        balance_minor=result.payer_balance_minor,
+        lambda: payments.make_transfer(deps, actor, form.command(currency)),
+        done=lambda result: render(
+            request,
+            "customer_transfer_done.html",
+            signed_in="customer",
+            transfer=result.transfer,
+            replayed=result.replayed,
+            from_account=form.from_account,
+            to_account=form.to_account,
+            balance_minor=result.payer_balance_minor,
+        ),
+        again=lambda refusal, status: _transfer_page(
+            request, deps, actor, form, refusal=refusal, status=status
+        ),
+        step_up=(deps, actor, step_up.Resume("transfer", form.fields())),
     )
 
 

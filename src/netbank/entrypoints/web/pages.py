@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from netbank.adapters.i18n import catalogs
 from netbank.domain.errors import Code
-from netbank.entrypoints.api.deps import DepsDep
+from netbank.entrypoints.api.deps import DepsDep, VisitorDep
 from netbank.entrypoints.web import certificates, counter, customer, self_service, staff, step_up, teller
 from netbank.entrypoints.web.common import (
     SECURITY_HEADERS,
@@ -36,7 +36,7 @@ def landing(request: Request, deps: DepsDep) -> HTMLResponse:
 
 
 @router.get("/language/{locale}")
-def choose_language(locale: str, request: Request, deps: DepsDep) -> Response:
+def choose_language(locale: str, request: Request, deps: DepsDep, visitor: VisitorDep) -> Response:
     """The language switch: remembered in a cookie for every later page and, when a customer
     or a member of staff is signed in, on their record, so that their next sign-in shows it in
     any browser; then back to the page the visitor was on. A language netbank does not speak
@@ -45,7 +45,9 @@ def choose_language(locale: str, request: Request, deps: DepsDep) -> Response:
     A GET that writes: the session cookie is ``SameSite=Strict``, so a link from another site
     arrives without it and changes no record (only this browser's language cookie, as before).
     """
-    preferences.choose_locale(deps, request.cookies.get(SESSION_COOKIE), locale)
+    preferences.choose_locale(
+        deps, visitor, preferences.ChooseLocale(locale, token=request.cookies.get(SESSION_COOKIE))
+    )
     response = redirect(local_path(request.query_params.get("next")))
     remember_locale(response, locale)
     return response

@@ -3,35 +3,44 @@ K2 step-up), their own lower limits (L1), their sessions, the login password (E1
 accounts with those still waiting for the counter (E6, E10), and online self-registration of the
 ordinary version (E2-E5).
 
-Each route calls the same service function as the matching route of ``api/routers/customer.py``
-or ``public.py``; the rules (limits, eligibility, registration account kinds, password policy)
-are the services' and the domain's, and their refusals are shown with their code and message."""
+Each route reads its form with the API's input model and calls the same service function as the
+matching route of ``api/routers/customer.py`` or ``public.py``; the rules (limits, eligibility,
+registration account kinds, password policy) are the services' and the domain's, and their
+refusals are shown with their code and message."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 
-from netbank.domain.errors import Code, DomainError, InvalidRequest, StepUpRequired
 from netbank.domain.identity import DocumentType
-from netbank.domain.ledger import TransferKind
-from netbank.entrypoints.api.deps import ClientDep, DepsDep
+from netbank.entrypoints.api.deps import DepsDep, VisitorDep
+from netbank.entrypoints.api.schemas import (
+    BillPaymentIn,
+    InstitutionCode,
+    LimitsSetIn,
+    LinkOnlineIn,
+    PasswordChangeIn,
+    SelfRegistrationIn,
+)
 from netbank.entrypoints.web import step_up
 from netbank.entrypoints.web.common import (
     CSRFChecked,
     PageRoute,
     WebCustomer,
     end_session,
-    parse_amount,
     redirect,
     render,
 )
 from netbank.entrypoints.web.customer import new_idempotency_key
-from netbank.entrypoints.web.step_up import Refusal, refusal_of, text_of
-from netbank.services import auth, enrolment, ledger, queries
+from netbank.entrypoints.web.forms import Refusal, amount_in_minor_units, form_model, text_of, validated
+from netbank.entrypoints.web.submit import run
+from netbank.services import auth, enrolment, payments, queries
+from netbank.services import limits as limit_rules
 from netbank.services.common import CustomerActor
 from netbank.services.ports import Deps
 
@@ -63,6 +72,20 @@ class BillForm:
     def fields(self) -> dict[str, str]:
         return asdict(self)
 
+    def command(self, currency: str) -> payments.PayBill:
+        """The API's ``BillPaymentIn``, the amount typed in major units of ``currency``."""
+        body = validated(
+            BillPaymentIn,
+            {
+                "idempotency_key": self.idempotency_key,
+                "from_account": self.from_account,
+                "payee_code": self.payee_code,
+                "amount_minor": amount_in_minor_units(self.amount, currency),
+                "bill_reference": self.bill_reference,
+            },
+        )
+        return body.command()
+
 
 def _bill_page(
     request: Request,
@@ -86,7 +109,7 @@ def _bill_page(
         signed_in="customer",
         accounts=overview.accounts,
         payees=payees,
-        limits=ledger.limits_view(deps, actor),
+        limits=limit_rules.limits_view(deps, actor),
         form=form,
         refusal=refusal,
         notice=notice,
@@ -98,49 +121,47 @@ def bill_form(request: Request, actor: WebCustomer, deps: DepsDep) -> HTMLRespon
     return _bill_page(request, deps, actor, BillForm(idempotency_key=new_idempotency_key()))
 
 
+async def bill_form_of(request: Request) -> BillForm:
+    """The bill form as typed (bounded lengths; the API's model checks the rest)."""
+    posted = await request.form()
+
+    def field(name: str, size: int = 32) -> str:
+        value = posted.get(name)
+        return value[:size] if isinstance(value, str) else ""
+
+    return BillForm(
+        idempotency_key=field("idempotency_key", 64) or new_idempotency_key(),
+        from_account=field("from_account"),
+        payee_code=field("payee_code"),
+        bill_reference=field("bill_reference", 140),
+        amount=field("amount", 24),
+    )
+
+
 @router.post("/bills", response_class=HTMLResponse)
 def pay_bill(
     request: Request,
     actor: WebCustomer,
     deps: DepsDep,
     _csrf: CSRFChecked,
-    idempotency_key: Annotated[str, Form(min_length=8, max_length=64)],
-    from_account: Annotated[str, Form(max_length=32)],
-    payee_code: Annotated[str, Form(max_length=32)],
-    amount: Annotated[str, Form(max_length=24)],
-    bill_reference: Annotated[str, Form(max_length=140)] = "",
-) -> HTMLResponse:
+    form: Annotated[BillForm, Depends(bill_form_of)],
+) -> Response:
     """``POST /api/v1/me/bill-payments`` as a form; a step-up answer keeps what was typed."""
-    form = BillForm(idempotency_key, from_account, payee_code, bill_reference, amount)
-    try:
-        amount_minor = parse_amount(form.amount, _currency(deps, actor))
-        if amount_minor is None:
-            raise InvalidRequest(Code.REQUEST_VALIDATION, field="amount")
-        result = ledger.book_transfer(
-            deps,
-            actor,
-            ledger.TransferRequest(
-                idempotency_key=form.idempotency_key,
-                kind=TransferKind.BILL,
-                from_account=form.from_account,
-                payee_code=form.payee_code,
-                amount_minor=amount_minor,
-                reference=form.bill_reference,
-            ),
-        )
-    except StepUpRequired as exc:
-        return step_up.step_up_required(request, deps, actor, exc, step_up.Resume("bill", form.fields()))
-    except DomainError as exc:
-        return _bill_page(request, deps, actor, form, refusal=refusal_of(request, exc), status=422)
-    return render(
+    return run(
         request,
-        "customer_bill_done.html",
-        signed_in="customer",
-        transfer=result.transfer,
-        replayed=result.replayed,
-        form=form,
-        balance_minor=result.payer_balance_minor,
-        limits=ledger.limits_view(deps, actor),
+        lambda: payments.pay_bill(deps, actor, form.command(_currency(deps, actor))),
+        done=lambda result: render(
+            request,
+            "customer_bill_done.html",
+            signed_in="customer",
+            transfer=result.transfer,
+            replayed=result.replayed,
+            form=form,
+            balance_minor=result.payer_balance_minor,
+            limits=limit_rules.limits_view(deps, actor),
+        ),
+        again=partial(_bill_page, request, deps, actor, form),
+        step_up=(deps, actor, step_up.Resume("bill", form.fields())),
     )
 
 
@@ -183,7 +204,7 @@ def _limits_page(
     typed: tuple[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    view = ledger.limits_view(deps, actor)
+    view = limit_rules.limits_view(deps, actor)
     return render(
         request,
         "customer_limits.html",
@@ -209,30 +230,29 @@ def set_limits(
     _csrf: CSRFChecked,
     per_transaction: Annotated[str, Form(max_length=24)] = "",
     daily: Annotated[str, Form(max_length=24)] = "",
-) -> HTMLResponse:
+) -> Response:
     """``PUT /api/v1/me/limits``: blank restores the version's limit (L1 keeps them within)."""
     currency = _currency(deps, actor)
-    try:
-        amounts: list[int | None] = []
-        for name, text in (("per_transaction", per_transaction), ("daily", daily)):
-            if not text.strip():
-                amounts.append(None)
-                continue
-            minor = parse_amount(text, currency)
-            if minor is None:
-                raise InvalidRequest(Code.REQUEST_VALIDATION, field=name)
-            amounts.append(minor)
-        ledger.set_own_limits(deps, actor, amounts[0], amounts[1])
-    except DomainError as exc:
-        return _limits_page(
-            request,
-            deps,
-            actor,
-            refusal=refusal_of(request, exc),
-            typed=(per_transaction, daily),
-            status=422,
+
+    def minor(text: str, field: str) -> int | None:
+        return amount_in_minor_units(text, currency, field) if text.strip() else None
+
+    def save() -> limit_rules.LimitsView:
+        body = validated(
+            LimitsSetIn,
+            {
+                "per_transaction_minor": minor(per_transaction, "per_transaction"),
+                "daily_minor": minor(daily, "daily"),
+            },
         )
-    return _limits_page(request, deps, actor, notice="web.own_limits.saved")
+        return limit_rules.set_own_limits(deps, actor, body.command())
+
+    return run(
+        request,
+        save,
+        done=lambda _: _limits_page(request, deps, actor, notice="web.own_limits.saved"),
+        again=partial(_limits_page, request, deps, actor, typed=(per_transaction, daily)),
+    )
 
 
 # --- sessions -----------------------------------------------------------------------------
@@ -256,7 +276,7 @@ def revoke_session(
     request: Request, actor: WebCustomer, deps: DepsDep, _csrf: CSRFChecked, session_id: int
 ) -> Response:
     """``DELETE /api/v1/me/sessions/{id}``; only the customer's own (else SESSION_NOT_FOUND)."""
-    auth.revoke_session(deps, actor, session_id)
+    auth.revoke_session(deps, actor, auth.RevokeSession(session_id))
     if session_id == actor.session_id:
         response = redirect("/sign-in")
         end_session(response)
@@ -269,8 +289,19 @@ def revoke_session(
 
 @router.get("/password", response_class=HTMLResponse)
 def password_page(request: Request, actor: WebCustomer) -> HTMLResponse:
+    return _password_page(request, notice=_stepped_up(request))
+
+
+def _password_page(
+    request: Request, *, refusal: Refusal | None = None, notice: str | None = None, status: int = 200
+) -> HTMLResponse:
     return render(
-        request, "customer_password.html", signed_in="customer", refusal=None, notice=_stepped_up(request)
+        request,
+        "customer_password.html",
+        status_code=status,
+        signed_in="customer",
+        refusal=refusal,
+        notice=notice,
     )
 
 
@@ -280,35 +311,19 @@ def change_password(
     actor: WebCustomer,
     deps: DepsDep,
     _csrf: CSRFChecked,
-    old_password: Annotated[str, Form(max_length=128)],
-    new_password: Annotated[str, Form(max_length=128)],
+    body: Annotated[PasswordChangeIn, Depends(form_model(PasswordChangeIn))],
     new_password_again: Annotated[str, Form(max_length=128)],
-) -> HTMLResponse:
+) -> Response:
     """``POST /api/v1/me/password``; OTP and certificate customers step up first (K2)."""
-    if new_password != new_password_again:
-        return render(
-            request,
-            "customer_password.html",
-            status_code=422,
-            signed_in="customer",
-            refusal=Refusal("REQUEST_VALIDATION", text_of(request, "web.password.mismatch")),
-            notice=None,
-        )
-    try:
-        enrolment.change_login_password(deps, actor, old_password, new_password)
-    except StepUpRequired as exc:
-        return step_up.step_up_required(request, deps, actor, exc, step_up.page_resume("/password"))
-    except DomainError as exc:
-        return render(
-            request,
-            "customer_password.html",
-            status_code=422,
-            signed_in="customer",
-            refusal=refusal_of(request, exc),
-            notice=None,
-        )
-    return render(
-        request, "customer_password.html", signed_in="customer", refusal=None, notice="web.password.changed"
+    if body.new_password != new_password_again:
+        mismatch = Refusal("REQUEST_VALIDATION", text_of(request, "web.password.mismatch"))
+        return _password_page(request, refusal=mismatch, status=422)
+    return run(
+        request,
+        lambda: enrolment.change_login_password(deps, actor, body.command()),
+        done=lambda _: _password_page(request, notice="web.password.changed"),
+        again=partial(_password_page, request),
+        step_up=(deps, actor, step_up.page_resume("/password")),
     )
 
 
@@ -350,15 +365,15 @@ def link_account(
     actor: WebCustomer,
     deps: DepsDep,
     _csrf: CSRFChecked,
-    account_number: Annotated[str, Form(max_length=32)],
-    account_pin: Annotated[str, Form(max_length=12)],
-) -> HTMLResponse:
+    body: Annotated[LinkOnlineIn, Depends(form_model(LinkOnlineIn))],
+) -> Response:
     """``POST /api/v1/me/linked-accounts`` (E10): link one of your accounts with its PIN."""
-    try:
-        enrolment.link_account_online(deps, actor, account_number.strip(), account_pin)
-    except DomainError as exc:
-        return _linked_page(request, deps, actor, refusal=refusal_of(request, exc), status=422)
-    return _linked_page(request, deps, actor, notice="web.linked.done")
+    return run(
+        request,
+        lambda: enrolment.link_account_online(deps, actor, body.command()),
+        done=lambda _: _linked_page(request, deps, actor, notice="web.linked.done"),
+        again=partial(_linked_page, request, deps, actor),
+    )
 
 
 # --- self-registration of the ordinary version (E2-E5) ------------------------------------
@@ -397,48 +412,34 @@ def register_form(request: Request, deps: DepsDep) -> HTMLResponse:
 def register(
     request: Request,
     deps: DepsDep,
-    client: ClientDep,
+    visitor: VisitorDep,
     _csrf: CSRFChecked,
-    institution: Annotated[str, Form(max_length=16)],
-    card_number: Annotated[str, Form(max_length=32)],
-    account_pin: Annotated[str, Form(max_length=12)],
-    name: Annotated[str, Form(max_length=100)],
-    document_type: Annotated[DocumentType, Form()],
-    document_number: Annotated[str, Form(max_length=32)],
-    login_password: Annotated[str, Form(max_length=128)],
+    institution: Annotated[InstitutionCode, Form()],
+    body: Annotated[SelfRegistrationIn, Depends(form_model(SelfRegistrationIn))],
     login_password_again: Annotated[str, Form(max_length=128)],
-) -> HTMLResponse:
+) -> Response:
     """``POST /api/v1/institutions/{code}/self-registration`` (E4/E5): the ordinary version with
     a debit main card and its PIN; E2 eligibility, E3 and E5 refusals are shown in words."""
     typed = {
         "institution": institution,
-        "card_number": card_number,
-        "name": name,
-        "document_type": document_type.value,
+        "card_number": body.card_number,
+        "name": body.name,
+        "document_type": body.document_type.value,
     }
-    if login_password != login_password_again:
-        refusal = Refusal("REQUEST_VALIDATION", text_of(request, "web.password.mismatch"))
-        return _register_page(request, deps, typed=typed, refusal=refusal, status=422)
-    try:
-        contract = enrolment.self_register(
-            deps,
-            enrolment.SelfRegistration(
-                institution_code=institution,
-                card_number=card_number.strip(),
-                account_pin=account_pin,
-                name=name,
-                document_type=document_type,
-                document_number=document_number.strip(),
-                login_password=login_password,
-            ),
-            client,
+    again = partial(_register_page, request, deps, typed=typed)
+    if body.login_password != login_password_again:
+        return again(
+            refusal=Refusal("REQUEST_VALIDATION", text_of(request, "web.password.mismatch")), status=422
         )
-    except DomainError as exc:
-        return _register_page(request, deps, typed=typed, refusal=refusal_of(request, exc), status=422)
-    return render(
+    return run(
         request,
-        "customer_registered.html",
-        contract=contract,
-        institution=institution,
-        login_id=card_number.strip(),
+        lambda: enrolment.self_register(deps, visitor, body.command(institution_code=institution)),
+        done=lambda contract: render(
+            request,
+            "customer_registered.html",
+            contract=contract,
+            institution=institution,
+            login_id=body.card_number,
+        ),
+        again=again,
     )

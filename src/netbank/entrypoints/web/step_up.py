@@ -1,15 +1,12 @@
-"""Step-up in the web (K2, F7): when a service answers ``K2_STEP_UP_REQUIRED``, the customer
+"""Step-up in the web (K1, K2, F7): when a service answers ``K2_STEP_UP_REQUIRED``, the customer
 proves a stronger factor and goes back to what they were doing.
 
-The factors are those of the API: a TOTP code (``POST /api/v1/me/step-up/totp``), an SMS / ARS /
-one-time code sent through the outbox (``/me/challenges`` and ``/challenges/{id}/verify``), and
-the cloud financial certificate with its PIN (``/me/fincert/step-up``) when the customer has one
-registered at this institution, and the UKEY certificate of the certificate version (K1,
-``/me/step-up/certificate/challenge`` then ``/me/step-up/certificate``) when the customer holds a
-valid one: the page shows the client helper's command for this challenge (``netbank ukey
+The page offers the methods of the step-up factors (``services/factors``) the refusal names
+(or, reached directly, every method this customer can use): one form per factor, from
+``templates/step_up/{factor}.html``, posting to the same factor's ``start`` and ``verify`` the
+API calls. The UKEY's form shows the client helper's command for its challenge (``netbank ukey
 sign-challenge``, run where the UKEY is plugged in; it asks for the UKEY PIN itself) and takes
-the JSON it prints, pasted. Which factors the customer may use comes from the refusal itself
-(``methods``); the code itself is never shown on a page, only delivered to the phone.
+the JSON it prints, pasted. A code itself is never shown on a page, only delivered to the phone.
 
 What the customer was doing travels with the step-up forms as hidden fields (:class:`Resume`):
 a transfer or bill payment form as typed (its idempotency key included, so the resubmission
@@ -17,8 +14,6 @@ never pays twice), or a page of this site to return to."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,27 +23,30 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from netbank.adapters.i18n import catalogs
 from netbank.domain.certificate import LOGIN_CHALLENGE_VALIDITY
 from netbank.domain.customer import mask_phone
 from netbank.domain.errors import Code, DomainError, NotFound, RuleViolation, StepUpRequired
-from netbank.domain.otp import ChallengeChannel, ChallengePurpose
-from netbank.entrypoints.api.deps import ClientDep, DepsDep
+from netbank.domain.otp import ChallengeChannel
+from netbank.entrypoints.api.deps import DepsDep
+from netbank.entrypoints.api.errors import status_of
 from netbank.entrypoints.api.routers.pki import CertificateLoginIn
+from netbank.entrypoints.api.schemas import ChallengeIn, ChallengeVerifyIn, TOTPIn
 from netbank.entrypoints.web.common import (
     CSRF_FIELD,
     CSRFChecked,
     PageRoute,
     WebCustomer,
     local_path,
-    locale_of,
-    message_of,
     redirect,
     render,
     session_token,
 )
-from netbank.services import auth, fincert, pki, strong_auth, ukey
+from netbank.entrypoints.web.forms import Refusal, form_model, refusal_of
+from netbank.services import auth, factors, ukey
 from netbank.services.common import CustomerActor
+from netbank.services.factors.base import NothingToStart
+from netbank.services.factors.fincert import StepUpWithFinCert
+from netbank.services.factors.ukey import FinishCertificateLogin
 from netbank.services.ports import Deps
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -59,23 +57,6 @@ _OWN_FIELDS: Final = frozenset(
 )
 _MAX_FIELDS: Final = 16
 _MAX_VALUE: Final = 200
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """A refusal to show above a form: its code and localized message."""
-
-    code: str
-    message: str
-
-
-def refusal_of(request: Request, exc: DomainError) -> Refusal:
-    return Refusal(exc.code.value, message_of(locale_of(request), exc))
-
-
-def text_of(request: Request, msgid: str) -> str:
-    """A ``web.`` word in the visitor's language (for a message built by a route)."""
-    return catalogs().message(locale_of(request), msgid)
 
 
 @dataclass(frozen=True)
@@ -118,20 +99,6 @@ def page_resume(next_path: str) -> Resume:
     return Resume("page", {"next": next_path})
 
 
-def fincert_step_up_available(deps: Deps, actor: CustomerActor) -> bool:
-    """Whether the customer holds a financial certificate registered at this institution (the
-    service refuses the step-up otherwise, F4_NOT_REGISTERED)."""
-    if deps.fincert is None:
-        return False
-    try:
-        view = fincert.my_certificate(deps, actor)
-    except DomainError:
-        return False
-    return view.status == "valid" and any(
-        r.institution_code == actor.institution_code for r in view.registrations
-    )
-
-
 def usable_ukey(deps: Deps, actor: CustomerActor) -> ukey.UKEYCertificateView | None:
     """The customer's UKEY certificate that can answer a certificate login (K1: valid, not
     expired), if they hold one; the service checks it again when the answer comes."""
@@ -170,17 +137,16 @@ class UKEYChallenge:
         return int(LOGIN_CHALLENGE_VALIDITY.total_seconds() // 60)
 
 
-def login_answer_of(text: str) -> tuple[str, bytes, bytes]:
+def login_answer_of(text: str) -> FinishCertificateLogin:
     """The client helper's JSON (the body of ``POST /api/v1/me/step-up/certificate``, read
-    with the API's own schema) as nonce, DER certificate and signature."""
+    with the API's own schema) as the factor's command."""
     try:
         body = CertificateLoginIn.model_validate_json(text.strip())
-        return (
-            body.nonce,
-            base64.b64decode("".join(body.certificate.split()), validate=True),
-            base64.b64decode("".join(body.signature.split()), validate=True),
-        )
-    except (ValidationError, binascii.Error, ValueError) as exc:
+    except (ValidationError, ValueError) as exc:
+        raise RuleViolation(Code.K1_LOGIN_ANSWER_MALFORMED) from exc
+    try:
+        return body.command()
+    except RuleViolation as exc:  # K1_INSTRUCTION_MALFORMED: not base64
         raise RuleViolation(Code.K1_LOGIN_ANSWER_MALFORMED) from exc
 
 
@@ -196,19 +162,16 @@ def step_up_page(
     ukey_challenge: UKEYChallenge | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    """The step-up page: one form per factor the customer can use."""
-    if methods is None:
-        methods = strong_auth.step_up_methods(deps, actor)
+    """The step-up page: one form per factor of ``methods`` (default: every method the
+    customer can use now), in the registry's order."""
+    offered = deps.factors.methods(deps, actor) if methods is None else methods
     return render(
         request,
         "customer_step_up.html",
         status_code=status,
         signed_in="customer",
         resume=resume,
-        totp="totp" in methods,
-        channels=[c.value for c in ChallengeChannel if c.value in methods],
-        fincert=fincert_step_up_available(deps, actor),
-        ukey=usable_ukey(deps, actor) is not None,
+        factors=deps.factors.grouped(offered),
         ukey_challenge=ukey_challenge,
         refusal=refusal,
         challenge=challenge,
@@ -218,6 +181,7 @@ def step_up_page(
 def step_up_required(
     request: Request, deps: Deps, actor: CustomerActor, exc: StepUpRequired, resume: Resume
 ) -> HTMLResponse:
+    """The step-up page for a refusal: the methods it names reach the level needed."""
     methods = exc.params.get("methods")
     return step_up_page(
         request,
@@ -226,7 +190,14 @@ def step_up_required(
         resume,
         methods=[str(m) for m in methods] if isinstance(methods, list) else None,
         refusal=refusal_of(request, exc),
+        status=status_of(exc),
     )
+
+
+def _refused(
+    request: Request, deps: Deps, actor: CustomerActor, resume: Resume, exc: DomainError
+) -> HTMLResponse:
+    return step_up_page(request, deps, actor, resume, refusal=refusal_of(request, exc), status=status_of(exc))
 
 
 def _resume(request: Request, deps: Deps, resume: Resume) -> Response:
@@ -243,16 +214,15 @@ def step_up_totp(
     request: Request,
     actor: WebCustomer,
     deps: DepsDep,
-    client: ClientDep,
     _csrf: CSRFChecked,
     resume: ResumeDep,
-    code: Annotated[str, Form(max_length=10)],
+    body: Annotated[TOTPIn, Depends(form_model(TOTPIn))],
 ) -> Response:
     """K2: ``POST /api/v1/me/step-up/totp``, then back to the form."""
     try:
-        strong_auth.verify_totp(deps, actor, code.strip(), client)
+        factors.TOTP.verify(deps, actor, body.command())
     except DomainError as exc:
-        return step_up_page(request, deps, actor, resume, refusal=refusal_of(request, exc), status=422)
+        return _refused(request, deps, actor, resume, exc)
     return _resume(request, deps, resume)
 
 
@@ -261,19 +231,16 @@ def send_challenge(
     request: Request,
     actor: WebCustomer,
     deps: DepsDep,
-    client: ClientDep,
     _csrf: CSRFChecked,
     resume: ResumeDep,
-    channel: Annotated[ChallengeChannel, Form()],
+    body: Annotated[ChallengeIn, Depends(form_model(ChallengeIn))],
 ) -> Response:
     """K2: ``POST /api/v1/me/challenges``: a code by SMS, ARS or to the app, through the outbox;
     the page then asks for it (and never shows it)."""
     try:
-        challenge = strong_auth.start_step_up_challenge(
-            deps, actor, channel, ChallengePurpose.STEP_UP, client
-        )
+        challenge = factors.CODES.start(deps, actor, body.command())
     except DomainError as exc:
-        return step_up_page(request, deps, actor, resume, refusal=refusal_of(request, exc), status=422)
+        return _refused(request, deps, actor, resume, exc)
     return step_up_page(
         request,
         deps,
@@ -292,16 +259,15 @@ def verify_challenge(
     request: Request,
     actor: WebCustomer,
     deps: DepsDep,
-    client: ClientDep,
     _csrf: CSRFChecked,
     resume: ResumeDep,
     challenge_id: Annotated[int, Form(ge=1, le=2**62)],
-    code: Annotated[str, Form(max_length=10)],
+    body: Annotated[ChallengeVerifyIn, Depends(form_model(ChallengeVerifyIn))],
     channel: Annotated[ChallengeChannel, Form()] = ChallengeChannel.SMS,
 ) -> Response:
     """K2: ``POST /api/v1/me/challenges/{id}/verify``; a wrong code keeps the code form."""
     try:
-        strong_auth.verify_step_up_challenge(deps, actor, challenge_id, code.strip(), client)
+        factors.CODES.verify(deps, actor, body.command(challenge_id=challenge_id))
     except DomainError as exc:
         return step_up_page(
             request,
@@ -310,7 +276,7 @@ def verify_challenge(
             resume,
             refusal=refusal_of(request, exc),
             challenge={"id": challenge_id, "channel": channel.value, "phone_masked": None},
-            status=422,
+            status=status_of(exc),
         )
     return _resume(request, deps, resume)
 
@@ -327,9 +293,9 @@ def step_up_fincert(
     """F7: ``POST /api/v1/me/fincert/step-up``: the financial certificate signs a login nonce
     after its PIN; the session rises to the certificate level."""
     try:
-        fincert.step_up_with_certificate(deps, actor, pin)
+        factors.FINCERT.verify(deps, actor, StepUpWithFinCert(pin=pin))
     except DomainError as exc:
-        return step_up_page(request, deps, actor, resume, refusal=refusal_of(request, exc), status=422)
+        return _refused(request, deps, actor, resume, exc)
     return _resume(request, deps, resume)
 
 
@@ -349,9 +315,9 @@ def start_ukey_step_up(
         held = usable_ukey(deps, actor)
         if held is None:
             raise NotFound(Code.K1_NO_VALID_CERTIFICATE)
-        challenge = pki.start_certificate_login(deps, actor)
+        challenge = factors.UKEY.start(deps, actor, NothingToStart())
     except DomainError as exc:
-        return step_up_page(request, deps, actor, resume, refusal=refusal_of(request, exc), status=422)
+        return _refused(request, deps, actor, resume, exc)
     return step_up_page(
         request,
         deps,
@@ -376,7 +342,7 @@ def finish_ukey_step_up(
     nonce raises the session to the certificate level, then back to the form. A paste that is
     not the answer keeps the same challenge on the page to try again."""
     try:
-        pki.finish_certificate_login(deps, actor, *login_answer_of(answer))
+        factors.UKEY.verify(deps, actor, login_answer_of(answer))
     except DomainError as exc:
         held = None if exc.code in _SPENT else usable_ukey(deps, actor)
         return step_up_page(
@@ -386,6 +352,6 @@ def finish_ukey_step_up(
             resume,
             refusal=refusal_of(request, exc),
             ukey_challenge=UKEYChallenge(nonce, to_sign, held.token_label) if held else None,
-            status=422,
+            status=status_of(exc),
         )
     return _resume(request, deps, resume)

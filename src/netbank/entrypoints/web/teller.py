@@ -8,17 +8,18 @@ own institution (a customer or account of another one is "not found")."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 
 from netbank.domain.counter import IdentityCheck
-from netbank.domain.errors import DomainError
 from netbank.domain.identity import DocumentType
 from netbank.domain.institution import StaffRole
-from netbank.entrypoints.api.deps import ClientDep, DepsDep
+from netbank.entrypoints.api.deps import DepsDep, VisitorDep
+from netbank.entrypoints.api.schemas import IdentityCheckIn, TellerLoginIn
 from netbank.entrypoints.web.common import (
     CSRFChecked,
     PageRoute,
@@ -34,9 +35,11 @@ from netbank.entrypoints.web.customer import (
     int_param,
     statement_query,
 )
-from netbank.entrypoints.web.step_up import Refusal, refusal_of
-from netbank.services import auth, customers, queries, statements
+from netbank.entrypoints.web.forms import Refusal, form_model
+from netbank.entrypoints.web.submit import run
+from netbank.services import auth, queries, statements
 from netbank.services.common import TellerActor
+from netbank.services.counter import accounts
 from netbank.services.ports import Deps
 
 router = APIRouter(prefix="/teller", route_class=PageRoute, include_in_schema=False)
@@ -50,7 +53,7 @@ STAFF_HOME = {
 
 
 def _sign_in_page(
-    request: Request, deps: Deps, refusal: Refusal | None = None, status: int = 200
+    request: Request, deps: Deps, *, refusal: Refusal | None = None, status: int = 200
 ) -> HTMLResponse:
     return render(
         request,
@@ -70,22 +73,25 @@ def sign_in_form(request: Request, deps: DepsDep) -> HTMLResponse:
 def sign_in(
     request: Request,
     deps: DepsDep,
-    client: ClientDep,
+    visitor: VisitorDep,
     _csrf: CSRFChecked,
-    institution: Annotated[str, Form(max_length=16)],
-    teller_number: Annotated[str, Form(max_length=16)],
-    password: Annotated[str, Form(max_length=128)],
+    body: Annotated[TellerLoginIn, Depends(form_model(TellerLoginIn))],
 ) -> Response:
     """Staff sign-in at the teller's home branch (``POST /api/v1/teller/login``); a teller goes
     to the counter, an admin to the policy, an auditor to the audit trail."""
-    try:
-        issued = auth.login_teller(deps, institution, teller_number.strip(), password, None, client)
+
+    def signed_in(issued: auth.IssuedSession) -> Response:
         role = auth.authenticate_teller(deps, issued.token, *StaffRole).role
-    except DomainError as exc:
-        return _sign_in_page(request, deps, refusal_of(request, exc), status=401)
-    response = redirect(STAFF_HOME[role])
-    start_session(response, request, issued.token, preferred_locale=issued.preferred_locale)
-    return response
+        response = redirect(STAFF_HOME[role])
+        start_session(response, request, issued.token, preferred_locale=issued.preferred_locale)
+        return response
+
+    return run(
+        request,
+        lambda: auth.login_teller(deps, visitor, body.command()),
+        done=signed_in,
+        again=partial(_sign_in_page, request, deps),
+    )
 
 
 @router.get("", response_class=HTMLResponse)
@@ -99,7 +105,7 @@ def find(request: Request, actor: WebTeller, deps: DepsDep) -> Response:
     return render(request, "teller_find.html", signed_in="teller", name=name, found=found, actor=actor)
 
 
-def _customer_page(
+def customer_page(
     request: Request,
     deps: Deps,
     actor: TellerActor,
@@ -132,30 +138,26 @@ def customer(request: Request, customer_number: str, actor: WebTeller, deps: Dep
     number = customer_number[:32]
     check_id = int_param(request, "check", None, 1, 2**62)
     check = queries.identity_check_in_force(deps, actor, number, check_id)
-    return _customer_page(request, deps, actor, number, check=check)
+    return customer_page(request, deps, actor, number, check=check)
 
 
 @router.post("/customers/{customer_number}/identity-check", response_class=HTMLResponse)
 def identity_check(
     request: Request,
-    customer_number: str,
     actor: WebTeller,
     deps: DepsDep,
     _csrf: CSRFChecked,
-    document_type: Annotated[DocumentType, Form()],
-    document_number: Annotated[str, Form(max_length=32)],
-) -> HTMLResponse:
+    body: Annotated[IdentityCheckIn, Depends(form_model(IdentityCheckIn))],
+) -> Response:
     """E12: ``POST /api/v1/teller/identity-checks``; the page then shows the check's number
     for the counter transactions that cite it."""
-    try:
-        check = customers.record_identity_check(
-            deps, actor, customer_number[:32], document_type, document_number.strip()
-        )
-    except DomainError as exc:
-        return _customer_page(
-            request, deps, actor, customer_number[:32], refusal=refusal_of(request, exc), status=422
-        )
-    return _customer_page(request, deps, actor, customer_number[:32], check=check)
+    number = body.customer_number
+    return run(
+        request,
+        lambda: accounts.record_identity_check(deps, actor, body.command()),
+        done=lambda check: customer_page(request, deps, actor, number, check=check),
+        again=partial(customer_page, request, deps, actor, number),
+    )
 
 
 @router.get("/accounts/{account_number}/postings", response_class=HTMLResponse)

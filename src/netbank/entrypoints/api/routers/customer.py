@@ -7,15 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from netbank.domain.customer import mask_phone
-from netbank.domain.ledger import Transfer, TransferKind
+from netbank.domain.ledger import Transfer
 from netbank.domain.locale import SUPPORTED_LOCALES
-from netbank.domain.otp import ChallengePurpose
 from netbank.domain.policy import VersionLimits
 from netbank.entrypoints.api import schemas as s
 from netbank.entrypoints.api import statements as st
-from netbank.entrypoints.api.deps import ClientDep, CustomerDep, DepsDep
+from netbank.entrypoints.api.deps import CustomerDep, DepsDep
 from netbank.entrypoints.api.routers.public import REFUSALS
-from netbank.services import auth, enrolment, ledger, preferences, queries, statements, strong_auth
+from netbank.services import auth, enrolment, factors, limits, payments, preferences, queries, statements
 from netbank.services.ports import Deps
 
 router = APIRouter(
@@ -31,7 +30,7 @@ def me(actor: CustomerDep, deps: DepsDep) -> s.CustomerOut:
 @router.post("/linked-accounts", response_model=s.LinkOut, status_code=201)
 def link_online(body: s.LinkOnlineIn, actor: CustomerDep, deps: DepsDep) -> s.LinkOut:
     """E10: link one of your accounts online; it can pay out only after 819102 at a counter."""
-    link = enrolment.link_account_online(deps, actor, body.account_number, body.account_pin)
+    link = enrolment.link_account_online(deps, actor, body.command())
     return s.LinkOut(
         origin=link.origin.value,
         status=link.status.value,
@@ -42,7 +41,7 @@ def link_online(body: s.LinkOnlineIn, actor: CustomerDep, deps: DepsDep) -> s.Li
 
 @router.post("/password", status_code=204)
 def change_password(body: s.PasswordChangeIn, actor: CustomerDep, deps: DepsDep) -> None:
-    enrolment.change_login_password(deps, actor, body.old_password, body.new_password)
+    enrolment.change_login_password(deps, actor, body.command())
 
 
 @router.get("/sessions", response_model=list[s.SessionInfoOut])
@@ -52,7 +51,7 @@ def sessions(actor: CustomerDep, deps: DepsDep) -> list[s.SessionInfoOut]:
 
 @router.delete("/sessions/{session_id}", status_code=204)
 def revoke(session_id: s.RowId, actor: CustomerDep, deps: DepsDep) -> None:
-    auth.revoke_session(deps, actor, session_id)
+    auth.revoke_session(deps, actor, auth.RevokeSession(session_id))
 
 
 @router.get("/session", response_model=s.SessionLevelOut)
@@ -61,21 +60,27 @@ def session_level(actor: CustomerDep) -> s.SessionLevelOut:
     return s.SessionLevelOut(principal=actor.principal.value, level=int(actor.level))
 
 
+@router.get("/step-up/methods", response_model=list[s.StepUpMethodOut])
+def step_up_methods(actor: CustomerDep, deps: DepsDep) -> list[s.StepUpMethodOut]:
+    """K2: every step-up method, the level it gives and whether you can use it now (the same
+    list a ``K2_STEP_UP_REQUIRED`` answer draws its ``methods`` from)."""
+    return [
+        s.StepUpMethodOut(name=m.name, level=int(m.level), usable=m.usable)
+        for m in deps.factors.catalogue(deps, actor)
+    ]
+
+
 @router.post("/step-up/totp", response_model=s.StepUpOut)
-def step_up_totp(body: s.TOTPIn, actor: CustomerDep, deps: DepsDep, client: ClientDep) -> s.StepUpOut:
+def step_up_totp(body: s.TOTPIn, actor: CustomerDep, deps: DepsDep) -> s.StepUpOut:
     """K2: a TOTP code from the customer's authenticator raises the session's level."""
-    result = strong_auth.verify_totp(deps, actor, body.code, client)
+    result = factors.TOTP.verify(deps, actor, body.command())
     return s.StepUpOut(level=int(result.level), until=result.until)
 
 
 @router.post("/challenges", response_model=s.ChallengeOut, status_code=201)
-def start_challenge(
-    body: s.ChallengeIn, actor: CustomerDep, deps: DepsDep, client: ClientDep
-) -> s.ChallengeOut:
+def start_challenge(body: s.ChallengeIn, actor: CustomerDep, deps: DepsDep) -> s.ChallengeOut:
     """Send a one-time code by SMS, ARS (voice call) or to the banking app."""
-    challenge = strong_auth.start_step_up_challenge(
-        deps, actor, body.channel, ChallengePurpose(body.purpose), client
-    )
+    challenge = factors.CODES.start(deps, actor, body.command())
     return s.ChallengeOut(
         id=challenge.id or 0,
         channel=challenge.channel.value,
@@ -88,9 +93,9 @@ def start_challenge(
 
 @router.post("/challenges/{challenge_id}/verify", response_model=s.StepUpOut)
 def verify_challenge(
-    challenge_id: s.RowId, body: s.ChallengeVerifyIn, actor: CustomerDep, deps: DepsDep, client: ClientDep
+    challenge_id: s.RowId, body: s.ChallengeVerifyIn, actor: CustomerDep, deps: DepsDep
 ) -> s.StepUpOut:
-    result = strong_auth.verify_step_up_challenge(deps, actor, challenge_id, body.code, client)
+    result = factors.CODES.verify(deps, actor, body.command(challenge_id=challenge_id))
     return s.StepUpOut(level=int(result.level), until=result.until)
 
 
@@ -122,10 +127,7 @@ def transfer_out(
     )
 
 
-def _book(
-    deps: DepsDep, actor: CustomerDep, req: ledger.TransferRequest, response: Response
-) -> s.TransferOut:
-    result = ledger.book_transfer(deps, actor, req)
+def _booked(result: payments.TransferResult, deps: Deps, response: Response) -> s.TransferOut:
     if result.replayed:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
@@ -138,23 +140,7 @@ def _book(
 def transfer(body: s.TransferIn, actor: CustomerDep, deps: DepsDep, response: Response) -> s.TransferOut:
     """Transfer to one of your accounts or to another customer's account here. Needs the
     level your limits ask for: the answer may be ``K2_STEP_UP_REQUIRED``."""
-    with deps.uow(readonly=True) as uow:
-        target = uow.accounts.get_by_number(actor.institution_id, body.to_account)
-        own = target is not None and target.customer_id == actor.customer_id
-    kind = TransferKind.OWN if own else TransferKind.INTERNAL
-    return _book(
-        deps,
-        actor,
-        ledger.TransferRequest(
-            idempotency_key=body.idempotency_key,
-            kind=kind,
-            from_account=body.from_account,
-            to_account=body.to_account,
-            amount_minor=body.amount_minor,
-            reference=body.reference,
-        ),
-        response,
-    )
+    return _booked(payments.make_transfer(deps, actor, body.command()), deps, response)
 
 
 @router.post("/bill-payments", response_model=s.TransferOut, status_code=201)
@@ -163,19 +149,7 @@ def bill_payment(
 ) -> s.TransferOut:
     """Pay a bill (utility, phone, tax) with its reference; the ordinary version up to its
     bill-payment limit (L2)."""
-    return _book(
-        deps,
-        actor,
-        ledger.TransferRequest(
-            idempotency_key=body.idempotency_key,
-            kind=TransferKind.BILL,
-            from_account=body.from_account,
-            payee_code=body.payee_code,
-            amount_minor=body.amount_minor,
-            reference=body.bill_reference,
-        ),
-        response,
-    )
+    return _booked(payments.pay_bill(deps, actor, body.command()), deps, response)
 
 
 @router.get("/payees", response_model=list[s.PayeeOut])
@@ -187,7 +161,7 @@ def payees(actor: CustomerDep, deps: DepsDep) -> list[s.PayeeOut]:
         ]
 
 
-def _limits_out(view: ledger.LimitsView) -> s.LimitsOut:
+def _limits_out(view: limits.LimitsView) -> s.LimitsOut:
     def pair(v: VersionLimits) -> s.LimitPairOut:
         return s.LimitPairOut(
             per_transaction_minor=v.per_transaction_minor,
@@ -212,15 +186,15 @@ def _limits_out(view: ledger.LimitsView) -> s.LimitsOut:
 
 
 @router.get("/limits", response_model=s.LimitsOut)
-def limits(actor: CustomerDep, deps: DepsDep) -> s.LimitsOut:
+def my_limits(actor: CustomerDep, deps: DepsDep) -> s.LimitsOut:
     """Your limits: the version's, yours, those in force at this session's level, and what is
     left today (the business day of your institution's time zone)."""
-    return _limits_out(ledger.limits_view(deps, actor))
+    return _limits_out(limits.limits_view(deps, actor))
 
 
 @router.put("/limits", response_model=s.LimitsOut)
 def set_limits(body: s.LimitsSetIn, actor: CustomerDep, deps: DepsDep) -> s.LimitsOut:
-    return _limits_out(ledger.set_own_limits(deps, actor, body.per_transaction_minor, body.daily_minor))
+    return _limits_out(limits.set_own_limits(deps, actor, body.command()))
 
 
 def _preferences_out(preferred_locale: str | None) -> s.PreferencesOut:
@@ -237,7 +211,7 @@ def my_preferences(actor: CustomerDep, deps: DepsDep) -> s.PreferencesOut:
 def set_preferences(body: s.PreferencesIn, actor: CustomerDep, deps: DepsDep) -> s.PreferencesOut:
     """Choose the language of your web pages after sign-in (the web's language switch does
     the same), or null for none."""
-    return _preferences_out(preferences.set_customer_locale(deps, actor, body.preferred_locale))
+    return _preferences_out(preferences.set_customer_locale(deps, actor, body.command()))
 
 
 StatementAccount = Annotated[s.AccountNumber | None, Query(description="Only this one of your accounts")]

@@ -28,7 +28,8 @@ from netbank.domain.otp import ChallengeChannel
 from netbank.entrypoints.api import schemas as s
 from netbank.entrypoints.api.deps import ClientDep, CustomerDep, DepsDep
 from netbank.entrypoints.api.routers.public import REFUSALS
-from netbank.services import fincert
+from netbank.services import factors, fincert
+from netbank.services.factors.fincert import StepUpWithFinCert
 from netbank.services.fincert import CertificateView, FlowView
 
 router = APIRouter(prefix="/api/v1", tags=["financial certificate"], responses=REFUSALS)
@@ -243,7 +244,7 @@ def sign(body: SignIn, actor: CustomerDep, deps: DepsDep) -> SignedOut:
 @router.post("/me/fincert/step-up", response_model=s.StepUpOut)
 def step_up(body: PINIn, actor: CustomerDep, deps: DepsDep) -> s.StepUpOut:
     """F7 login (purpose 01): raises the session to the certificate level (40)."""
-    result = fincert.step_up_with_certificate(deps, actor, body.pin)
+    result = factors.FINCERT.verify(deps, actor, StepUpWithFinCert(pin=body.pin))
     return s.StepUpOut(level=int(result.level), until=result.until)
 
 

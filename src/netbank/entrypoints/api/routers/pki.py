@@ -10,8 +10,9 @@ Public, unauthenticated (relying parties and ``openssl`` fetch them):
 * ``GET /pki/{institution}/ca/{role}`` — the DER certificate of the root, issuing CA or OCSP
   signer (``application/pkix-cert``), for clients building trust stores.
 
-Teller (counter, E7/E11): revoke a certificate, replace a lost UKEY. Customer: signed transfers
-and certificate login (challenge, then the signed answer)."""
+Customer: signed transfers and certificate login (challenge, then the signed answer). The
+counter's certificate maintenance (revocation, a lost UKEY's replacement) is with the other
+counter transactions, in ``teller.py``."""
 
 from __future__ import annotations
 
@@ -24,21 +25,19 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field, StringConstraints
 
 from netbank.adapters import pki as x509_pki
-from netbank.domain.certificate import CARole, RevocationReason
+from netbank.domain.certificate import CARole
 from netbank.domain.errors import Code, RuleViolation
 from netbank.entrypoints.api import schemas as s
-from netbank.entrypoints.api.deps import CustomerDep, DepsDep, TellerDep
+from netbank.entrypoints.api.deps import CustomerDep, DepsDep
 from netbank.entrypoints.api.routers.public import REFUSALS
-from netbank.services import fincert, pki, ukey
-from netbank.services.ports import UKEYAccess
+from netbank.services import factors, fincert, pki, signed_transfers
+from netbank.services.factors.base import NothingToStart
+from netbank.services.factors.ukey import FinishCertificateLogin
+from netbank.services.signed_transfers import SubmitSignedTransfer
 
 CAName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,40}$")]
-Base64 = Annotated[str, StringConstraints(min_length=4, max_length=16384, pattern=r"^[A-Za-z0-9+/=\s]+$")]
 
 public_router = APIRouter(prefix="/pki", tags=["pki"])
-teller_router = APIRouter(
-    prefix="/api/v1/teller", tags=["teller"], responses={**REFUSALS, 403: {"description": "Forbidden"}}
-)
 customer_router = APIRouter(prefix="/api/v1/me", tags=["customer"], responses=REFUSALS)
 
 _MAX_OCSP_REQUEST = 64 * 1024
@@ -117,62 +116,13 @@ def ca_certificate(institution: s.InstitutionCode, role: CARole, deps: DepsDep) 
     return Response(pki.ca_certificates(deps, institution)[role.value], media_type="application/pkix-cert")
 
 
-# --- teller: revocation and replacement --------------------------------------------------------
-
-
-class CertificateRevocationIn(s.RegistrationCounterIn):
-    reason: RevocationReason
-
-
-class UKEYReplacementIn(s.FeeCounterIn):
-    """A lost (or broken) UKEY: a new one is sold and initialised; the old certificate is
-    revoked as ``key_compromise`` (lost) or ``superseded``."""
-
-    ukey_serial: s.UkeySerial
-    ukey_generation: Annotated[int, Field(ge=1, le=2)]
-    ukey: s.UKEYIn
-    reason: RevocationReason = RevocationReason.KEY_COMPROMISE
-
-
-@teller_router.post("/transactions/certificate-revocation", response_model=s.ReceiptOut)
-def certificate_revocation(body: CertificateRevocationIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
-    """K1: revoke the customer's UKEY certificate; the CRL is re-published at once."""
-    receipt = ukey.revoke_certificate(
-        deps,
-        actor,
-        body.customer_number,
-        body.identity_check_id,
-        body.registration_account_number,
-        body.reason,
-    )
-    return s.ReceiptOut.model_validate(receipt)
-
-
-@teller_router.post("/transactions/ukey-replacement", response_model=s.ReceiptOut)
-def ukey_replacement(body: UKEYReplacementIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
-    """K1 + G1: replace a lost UKEY: material-cost fee, new key pair and certificate on the
-    new UKEY, the old certificate revoked."""
-    receipt = ukey.sell_ukey(
-        deps,
-        actor,
-        body.customer_number,
-        body.identity_check_id,
-        body.registration_account_number,
-        body.fee_account_number,
-        body.ukey_generation,
-        body.ukey_serial,
-        ukey=UKEYAccess(label=body.ukey.token_label, pin=body.ukey.pin),
-        replaced_because=body.reason,
-    )
-    return s.ReceiptOut.model_validate(receipt)
-
-
 # --- customer: signed transfers and certificate login -------------------------------------------
 
 
 class SignedTransferIn(s.Model):
     """A transfer instruction signed with the UKEY over its ``NBTX1`` bytes (the server
-    rebuilds them from these fields and the session's institution and customer number)."""
+    rebuilds them from these fields and the session's institution and customer number);
+    ``payee`` is an account number, or ``payee-code:`` and a payee's code for a bill."""
 
     payer: s.AccountNumber
     payee: Annotated[str, StringConstraints(pattern=r"^([0-9]{6,32}|payee-code:[A-Za-z0-9_-]{1,32})$")]
@@ -181,8 +131,14 @@ class SignedTransferIn(s.Model):
     idempotency_key: s.IdempotencyKey
     created_at: datetime
     reference: s.Reference = ""
-    certificate: Base64 = Field(description="base64 of the DER UKEY certificate")
-    signature: Base64 = Field(description="base64 of the signature over the NBTX1 bytes")
+    certificate: s.Base64 = Field(description="base64 of the DER UKEY certificate")
+    signature: s.Base64 = Field(description="base64 of the signature over the NBTX1 bytes")
+
+    def command(self) -> SubmitSignedTransfer:
+        fields = dict(self)
+        fields["certificate"] = _b64(self.certificate, "certificate")
+        fields["signature"] = _b64(self.signature, "signature")
+        return SubmitSignedTransfer(**fields)
 
 
 class SignedTransferOut(s.Out):
@@ -202,35 +158,25 @@ class CertificateChallengeOut(s.Out):
 
 
 class CertificateLoginIn(s.Model):
+    """The client helper's answer to a certificate login challenge."""
+
     nonce: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-    certificate: Base64
-    signature: Base64
+    certificate: s.Base64
+    signature: s.Base64
 
-
-class StepUpOut(s.Out):
-    level: int
-    until: datetime
+    def command(self) -> FinishCertificateLogin:
+        return FinishCertificateLogin(
+            nonce=self.nonce,
+            certificate=_b64(self.certificate, "certificate"),
+            signature=_b64(self.signature, "signature"),
+        )
 
 
 @customer_router.post("/signed-transfers", response_model=SignedTransferOut, status_code=201)
 def signed_transfer(body: SignedTransferIn, actor: CustomerDep, deps: DepsDep) -> SignedTransferOut:
     """K1: a transfer signed with the UKEY, booked at the certificate version's limits (L2);
     the signature and certificate are kept with it."""
-    done = pki.submit_signed_transfer(
-        deps,
-        actor,
-        pki.SignedTransferRequest(
-            payer=body.payer,
-            payee=body.payee,
-            amount_minor=body.amount_minor,
-            currency=body.currency,
-            idempotency_key=body.idempotency_key,
-            created_at=body.created_at,
-            reference=body.reference,
-            certificate_der=_b64(body.certificate, "certificate"),
-            signature=_b64(body.signature, "signature"),
-        ),
-    )
+    done = signed_transfers.submit_signed_transfer(deps, actor, body.command())
     t = done.result.transfer
     return SignedTransferOut(
         transfer_id=int(t.id or 0),
@@ -248,16 +194,14 @@ def signed_transfer(body: SignedTransferIn, actor: CustomerDep, deps: DepsDep) -
 )
 def certificate_challenge(actor: CustomerDep, deps: DepsDep) -> CertificateChallengeOut:
     """K1: a server nonce for this session; sign ``to_sign`` with the UKEY."""
-    challenge = pki.start_certificate_login(deps, actor)
+    challenge = factors.UKEY.start(deps, actor, NothingToStart())
     return CertificateChallengeOut(
         nonce=challenge.nonce, to_sign=challenge.to_sign_b64, expires_at=challenge.expires_at
     )
 
 
-@customer_router.post("/step-up/certificate", response_model=StepUpOut)
-def certificate_login(body: CertificateLoginIn, actor: CustomerDep, deps: DepsDep) -> StepUpOut:
+@customer_router.post("/step-up/certificate", response_model=s.StepUpOut)
+def certificate_login(body: CertificateLoginIn, actor: CustomerDep, deps: DepsDep) -> s.StepUpOut:
     """K1: the signed nonce raises the session to the certificate level (40)."""
-    result = pki.finish_certificate_login(
-        deps, actor, body.nonce, _b64(body.certificate, "certificate"), _b64(body.signature, "signature")
-    )
-    return StepUpOut(level=int(result.level), until=result.until)
+    result = factors.UKEY.verify(deps, actor, body.command())
+    return s.StepUpOut(level=int(result.level), until=result.until)

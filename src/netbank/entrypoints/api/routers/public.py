@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from netbank.entrypoints.api import schemas as s
-from netbank.entrypoints.api.deps import ClientDep, DepsDep, TokenDep
+from netbank.entrypoints.api.deps import DepsDep, TokenDep, VisitorDep
 from netbank.services import auth, enrolment
 
 router = APIRouter(prefix="/api/v1", tags=["public"])
@@ -34,22 +34,10 @@ def list_institutions(deps: DepsDep) -> list[s.InstitutionOut]:
     responses=REFUSALS,
 )
 def self_register(
-    institution: s.InstitutionCode, body: s.SelfRegistrationIn, deps: DepsDep, client: ClientDep
+    institution: s.InstitutionCode, body: s.SelfRegistrationIn, deps: DepsDep, visitor: VisitorDep
 ) -> s.ContractCreatedOut:
     """E4/E5: self-register the ordinary version online with a debit main card and its PIN."""
-    contract = enrolment.self_register(
-        deps,
-        enrolment.SelfRegistration(
-            institution_code=institution,
-            card_number=body.card_number,
-            account_pin=body.account_pin,
-            name=body.name,
-            document_type=body.document_type,
-            document_number=body.document_number,
-            login_password=body.login_password,
-        ),
-        client,
-    )
+    contract = enrolment.self_register(deps, visitor, body.command(institution_code=institution))
     return s.ContractCreatedOut.model_validate(contract)
 
 
@@ -64,26 +52,27 @@ def _session_out(issued: auth.IssuedSession) -> s.SessionOut:
 
 
 @router.post("/institutions/{institution}/login", response_model=s.SessionOut, responses=REFUSALS)
-def login(institution: s.InstitutionCode, body: s.LoginIn, deps: DepsDep, client: ClientDep) -> s.SessionOut:
+def login(
+    institution: s.InstitutionCode, body: s.LoginIn, deps: DepsDep, visitor: VisitorDep
+) -> s.SessionOut:
     """E13: sign in with the registration account number and the login password."""
-    return _session_out(auth.login_with_password(deps, institution, body.login_id, body.password, client))
+    return _session_out(auth.login_with_password(deps, visitor, body.command(institution_code=institution)))
 
 
 @router.post("/institutions/{institution}/card-login", response_model=s.SessionOut, responses=REFUSALS)
 def card_login(
-    institution: s.InstitutionCode, body: s.CardLoginIn, deps: DepsDep, client: ClientDep
+    institution: s.InstitutionCode, body: s.CardLoginIn, deps: DepsDep, visitor: VisitorDep
 ) -> s.SessionOut:
     """E1: the card/passbook version: one account number and its PIN, query only."""
-    return _session_out(auth.login_with_card(deps, institution, body.account_number, body.pin, client))
+    return _session_out(auth.login_with_card(deps, visitor, body.command(institution_code=institution)))
 
 
 @router.post("/teller/login", response_model=s.SessionOut, responses=REFUSALS, tags=["teller"])
-def teller_login(body: s.TellerLoginIn, deps: DepsDep, client: ClientDep) -> s.SessionOut:
-    return _session_out(
-        auth.login_teller(deps, body.institution, body.teller_number, body.password, body.branch_code, client)
-    )
+def teller_login(body: s.TellerLoginIn, deps: DepsDep, visitor: VisitorDep) -> s.SessionOut:
+    """Staff sign-in at the home branch, or at ``branch_code`` (E12: any branch, 通兑)."""
+    return _session_out(auth.login_teller(deps, visitor, body.command()))
 
 
 @router.post("/logout", status_code=204)
-def logout(deps: DepsDep, token: TokenDep) -> None:
-    auth.logout(deps, token)
+def logout(deps: DepsDep, token: TokenDep, visitor: VisitorDep) -> None:
+    auth.logout(deps, visitor, auth.Logout(token))

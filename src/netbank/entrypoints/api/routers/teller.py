@@ -12,9 +12,9 @@ from netbank.entrypoints.api import statements as st
 from netbank.entrypoints.api.deps import AuditorDep, DepsDep, TellerDep
 from netbank.entrypoints.api.routers.customer import transfer_out
 from netbank.entrypoints.api.routers.public import REFUSALS
-from netbank.services import audit, customers, enrolment, ledger, queries, statements, ukey
+from netbank.services import audit, ledger, payments, queries, statements
 from netbank.services.common import Receipt
-from netbank.services.ports import UKEYAccess
+from netbank.services.counter import accounts, certificates, contract, maintenance
 
 router = APIRouter(
     prefix="/api/v1/teller", tags=["teller"], responses={**REFUSALS, 403: {"description": "Forbidden"}}
@@ -23,10 +23,6 @@ router = APIRouter(
 
 def _receipt(r: Receipt) -> s.ReceiptOut:
     return s.ReceiptOut.model_validate(r)
-
-
-def _ukey(body: s.UKEYIn | None) -> UKEYAccess | None:
-    return UKEYAccess(label=body.token_label, pin=body.pin) if body is not None else None
 
 
 @router.get("/customers", response_model=list[s.CustomerSummaryOut])
@@ -49,129 +45,61 @@ def history(customer_number: s.CustomerNumber, actor: TellerDep, deps: DepsDep) 
 @router.post("/identity-checks", response_model=s.IdentityCheckOut, status_code=201)
 def identity_check(body: s.IdentityCheckIn, actor: TellerDep, deps: DepsDep) -> s.IdentityCheckOut:
     """E12: record the in-person identity check that the counter transactions then cite."""
-    check = customers.record_identity_check(
-        deps, actor, body.customer_number, body.document_type, body.document_number
-    )
-    return s.IdentityCheckOut.model_validate(check)
-
-
-def _medium(m: s.MediumIn) -> enrolment.MediumInput:
-    return enrolment.MediumInput(
-        otp_phone=m.otp_phone, ukey_serial=m.ukey_serial, ukey_generation=m.ukey_generation
-    )
+    return s.IdentityCheckOut.model_validate(accounts.record_identity_check(deps, actor, body.command()))
 
 
 @router.post("/transactions/819101/add", response_model=s.ReceiptOut, status_code=201)
 def contract_add(body: s.ContractAddIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
     """819101 add: open the OTP or certificate version (E4, E5, E7, E11, E2, E3, E15)."""
-    return _receipt(
-        enrolment.add_contract(
-            deps,
-            actor,
-            enrolment.ContractAdd(
-                customer_number=body.customer_number,
-                identity_check_id=body.identity_check_id,
-                version=body.version,
-                registration_account_number=body.registration_account_number,
-                login_password=body.login_password,
-                medium=_medium(body.medium),
-            ),
-        )
-    )
+    return _receipt(contract.add_contract(deps, actor, body.command()))
 
 
 @router.post("/transactions/819101/modify", response_model=s.ReceiptOut)
 def contract_modify(body: s.ContractModifyIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
     """819101 modify: upgrade or change version / medium, with the registration account (E7, E8)."""
-    return _receipt(
-        enrolment.modify_contract(
-            deps,
-            actor,
-            enrolment.ContractModify(
-                customer_number=body.customer_number,
-                identity_check_id=body.identity_check_id,
-                registration_account_number=body.registration_account_number,
-                version=body.version,
-                medium=_medium(body.medium),
-            ),
-        )
-    )
+    return _receipt(contract.modify_contract(deps, actor, body.command()))
 
 
 @router.post("/transactions/819101/delete", response_model=s.ReceiptOut)
-def contract_delete(body: s.CounterIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+def contract_delete(body: s.ContractDeleteIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
     """819101 delete: end the contract and all its links (E14); no account needed (E7)."""
-    return _receipt(enrolment.delete_contract(deps, actor, body.customer_number, body.identity_check_id))
+    return _receipt(contract.delete_contract(deps, actor, body.command()))
 
 
 @router.post("/transactions/819102", response_model=s.ReceiptOut, status_code=201)
-def add_linked(body: s.AccountCounterIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+def add_linked(body: s.LinkedAccountAddIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
     """819102: add a linked account (E9, E10, E11)."""
-    return _receipt(
-        enrolment.add_linked_account(
-            deps, actor, body.customer_number, body.identity_check_id, body.account_number
-        )
-    )
+    return _receipt(contract.add_linked_account(deps, actor, body.command()))
 
 
 @router.post("/transactions/819103", response_model=s.ReceiptOut)
-def remove_linked(body: s.AccountCounterIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+def remove_linked(body: s.LinkedAccountRemoveIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
     """819103: remove a linked account (E9); no status flag is checked (E11)."""
-    return _receipt(
-        enrolment.remove_linked_account(
-            deps, actor, body.customer_number, body.identity_check_id, body.account_number
-        )
-    )
+    return _receipt(contract.remove_linked_account(deps, actor, body.command()))
 
 
 @router.post("/transactions/password-reset", response_model=s.ReceiptOut)
 def password_reset(body: s.PasswordResetIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
     """E13: reset the login password and lift the lock-out (E7, E11)."""
-    return _receipt(
-        enrolment.reset_login_password(
-            deps,
-            actor,
-            body.customer_number,
-            body.identity_check_id,
-            body.registration_account_number,
-            body.new_password,
-        )
-    )
+    return _receipt(maintenance.reset_login_password(deps, actor, body.command()))
 
 
 @router.post("/transactions/otp-phone", response_model=s.ReceiptOut)
 def otp_phone(body: s.OTPPhoneIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
     """Replace the OTP phone number (E15); the registration account is presented (E7, E11)."""
-    return _receipt(
-        enrolment.replace_otp_phone(
-            deps,
-            actor,
-            body.customer_number,
-            body.identity_check_id,
-            body.registration_account_number,
-            body.otp_phone,
-        )
-    )
+    return _receipt(maintenance.replace_otp_phone(deps, actor, body.command()))
 
 
 @router.post("/transactions/otp-reseed", response_model=s.ReceiptOut)
-def otp_reseed(body: s.RegistrationCounterIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+def otp_reseed(body: s.OTPReseedIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
     """Re-provision the TOTP seed: the receipt carries the new otpauth URI and QR, once."""
-    return _receipt(
-        enrolment.reprovision_totp(
-            deps, actor, body.customer_number, body.identity_check_id, body.registration_account_number
-        )
-    )
+    return _receipt(maintenance.reprovision_totp(deps, actor, body.command()))
 
 
 @router.post("/transactions/otp-unlock", response_model=s.ReceiptOut)
-def otp_unlock(body: s.RegistrationCounterIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+def otp_unlock(body: s.OTPUnlockIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
     """Lift the TOTP lock-out after too many wrong codes."""
-    return _receipt(
-        enrolment.unlock_totp(
-            deps, actor, body.customer_number, body.identity_check_id, body.registration_account_number
-        )
-    )
+    return _receipt(maintenance.unlock_totp(deps, actor, body.command()))
 
 
 @router.get("/fees/{kind}", response_model=int)
@@ -184,42 +112,33 @@ def fee_quote(kind: FeeKind, actor: TellerDep, deps: DepsDep) -> int:
 def ukey_sale(body: s.UkeySaleIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
     """Sell a UKEY (generation 1 or 2) to a certificate-version customer; the material-cost fee
     is posted to GL 5111201.01 in the same transaction (G1)."""
-    return _receipt(
-        ukey.sell_ukey(
-            deps,
-            actor,
-            body.customer_number,
-            body.identity_check_id,
-            body.registration_account_number,
-            body.fee_account_number,
-            body.ukey_generation,
-            body.ukey_serial,
-            ukey=_ukey(body.ukey),
-        )
-    )
+    return _receipt(certificates.sell_ukey(deps, actor, body.command()))
+
+
+@router.post("/transactions/ukey-replacement", response_model=s.ReceiptOut)
+def ukey_replacement(body: s.UKEYReplacementIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+    """K1 + G1: replace a lost UKEY: material-cost fee, new key pair and certificate on the
+    new UKEY, the old certificate revoked."""
+    return _receipt(certificates.sell_ukey(deps, actor, body.command()))
 
 
 @router.post("/transactions/certificate-renewal", response_model=s.ReceiptOut)
 def certificate_renewal(body: s.CertificateRenewalIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
     """Renew the UKEY certificate; the certificate fee is posted to GL 5111201.02 (G1). With
     the UKEY presented, a new key pair and certificate are put on it (K1)."""
-    return _receipt(
-        ukey.renew_certificate(
-            deps,
-            actor,
-            body.customer_number,
-            body.identity_check_id,
-            body.registration_account_number,
-            body.fee_account_number,
-            ukey=_ukey(body.ukey),
-        )
-    )
+    return _receipt(certificates.renew_certificate(deps, actor, body.command()))
+
+
+@router.post("/transactions/certificate-revocation", response_model=s.ReceiptOut)
+def certificate_revocation(body: s.CertificateRevocationIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+    """K1: revoke the customer's UKEY certificate; the CRL is re-published at once."""
+    return _receipt(certificates.revoke_certificate(deps, actor, body.command()))
 
 
 @router.post("/transfers/{transfer_id}/reversal", response_model=s.TransferOut, tags=["ledger"])
 def reversal(transfer_id: s.RowId, body: s.ReversalIn, actor: TellerDep, deps: DepsDep) -> s.TransferOut:
     """Correct a transfer by a reversing posting (the original stays as it was)."""
-    return transfer_out(deps, ledger.reverse_transfer(deps, actor, transfer_id, body.reason))
+    return transfer_out(deps, payments.reverse_transfer(deps, actor, body.command(transfer_id=transfer_id)))
 
 
 @router.get("/accounts/{account_number}/postings", response_model=s.StatementPageOut, tags=["ledger"])
@@ -257,44 +176,26 @@ def ledger_verify(actor: AuditorDep, deps: DepsDep) -> s.LedgerReportOut:
 
 @router.post("/transactions/card-loss", response_model=s.ReceiptOut)
 def card_loss(body: s.CardLossIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
-    return _receipt(
-        customers.report_loss(
-            deps, actor, body.customer_number, body.identity_check_id, body.account_number, body.kind
-        )
-    )
+    """C3: a verbal, written or PIN loss report."""
+    return _receipt(accounts.report_loss(deps, actor, body.command()))
 
 
 @router.post("/transactions/card-replacement", response_model=s.ReceiptOut)
-def card_replacement(body: s.AccountCounterIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+def card_replacement(body: s.CardReplacementIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
     """E14: same-number replacement after a loss; links are kept."""
-    return _receipt(
-        customers.replace_card(deps, actor, body.customer_number, body.identity_check_id, body.account_number)
-    )
+    return _receipt(accounts.replace_card(deps, actor, body.command()))
 
 
 @router.post("/transactions/account-closure", response_model=s.ReceiptOut)
-def account_closure(body: s.AccountCounterIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
+def account_closure(body: s.AccountClosureIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
     """E14: close an account; a registration account needs the contract ended first."""
-    return _receipt(
-        customers.close_account(
-            deps, actor, body.customer_number, body.identity_check_id, body.account_number
-        )
-    )
+    return _receipt(accounts.close_account(deps, actor, body.command()))
 
 
 @router.post("/transactions/status-flags", response_model=s.ReceiptOut)
 def status_flags(body: s.StatusFlagIn, actor: TellerDep, deps: DepsDep) -> s.ReceiptOut:
     """C3: set or clear an account status flag."""
-    return _receipt(
-        customers.change_status_flag(
-            deps,
-            actor,
-            body.account_number,
-            body.flag,
-            set_flag=body.action == "set",
-            identity_check_id=body.identity_check_id,
-        )
-    )
+    return _receipt(accounts.change_status_flag(deps, actor, body.command()))
 
 
 @router.get("/audit/verify", response_model=s.AuditReportOut, tags=["audit"])
