@@ -18,12 +18,14 @@ from netbank.domain.identity import DocumentType
 from netbank.domain.ledger import PayeeCategory, PostingKind
 from netbank.domain.otp import ChallengeChannel
 from netbank.domain.session import AuthLevel
+from netbank.services.factors import standard_factors
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "netbank" / "entrypoints" / "web"
 _LITERAL = re.compile(r"""["'](web\.[a-z0-9_.]*[a-z0-9_])["']""")
 
 #: Words composed in a template from a domain value: prefix -> the values.
-FAMILIES: dict[str, type[Enum]] = {
+FAMILIES: dict[str, type[Enum] | list[str]] = {
+    "web.method.": [m for factor in standard_factors().factors for m in factor.methods],
     "web.account_kind.": AccountKind,
     "web.version.": Version,
     "web.posting_kind.": PostingKind,
@@ -44,7 +46,11 @@ def _literal_words() -> set[str]:
 
 
 def _family_words() -> set[str]:
-    return {prefix + str(member.value) for prefix, enum in FAMILIES.items() for member in enum}
+    return {
+        prefix + (member if isinstance(member, str) else str(member.value))
+        for prefix, values in FAMILIES.items()
+        for member in values
+    }
 
 
 USED = _literal_words() | _family_words()

@@ -184,10 +184,17 @@ step_up.register_resumer("bill", _resume_bill)
 
 
 @router.get("/settings", response_class=HTMLResponse)
-def settings_page(request: Request, actor: WebCustomer) -> HTMLResponse:
-    """The customer's own settings: limits, sessions, password, linked accounts."""
+def settings_page(request: Request, actor: WebCustomer, deps: DepsDep) -> HTMLResponse:
+    """The customer's own settings: limits, sessions, password, linked accounts, and the
+    step-up methods with the level each gives and whether it is set up for them (the same
+    registry a step-up answer draws on, ``GET /api/v1/me/step-up/methods``)."""
+    enrolled = actor.contract_id is not None
     return render(
-        request, "customer_settings.html", signed_in="customer", enrolled=actor.contract_id is not None
+        request,
+        "customer_settings.html",
+        signed_in="customer",
+        enrolled=enrolled,
+        methods=deps.factors.catalogue(deps, actor) if enrolled else [],
     )
 
 
