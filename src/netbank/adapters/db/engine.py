@@ -52,6 +52,8 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
+        # The threads of this process queue before they write (writers.py); a writer of
+        # another process (a command run beside the server) waits here, up to 30 s.
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
