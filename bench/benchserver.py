@@ -1,5 +1,6 @@
-"""A real ``netbank serve`` for the benchmarks (uvicorn, one worker unless told, its own process group),
-with the settings of the benchmark's own process so both see the same database and keys."""
+"""A real ``netbank serve`` for the benchmarks (uvicorn, one worker: the benchmarks run on SQLite,
+which serves one process; its own process group), with the settings of the benchmark's own
+process so both see the same database and keys."""
 
 from __future__ import annotations
 
@@ -37,11 +38,8 @@ def _wait(proc: subprocess.Popen[bytes], health_url: str, log: Path) -> None:
 
 
 @contextmanager
-def serve(
-    settings: Settings, log: Path, extra_env: Mapping[str, str] | None = None, *, workers: int = 1
-) -> Iterator[str]:
-    """Start the server with ``workers`` uvicorn worker processes, wait for ``/healthz``, yield
-    its URL, stop it (SIGTERM to the group)."""
+def serve(settings: Settings, log: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """Start the server, wait for ``/healthz``, yield its URL, stop it (SIGTERM to the group)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NETBANK_")}
     env.update(
         {
@@ -60,16 +58,7 @@ def serve(
     url = f"http://127.0.0.1:{port}"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "netbank.entrypoints.cli",
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
+            [sys.executable, "-m", "netbank.entrypoints.cli", "serve", "--port", str(port)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

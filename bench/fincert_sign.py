@@ -2,12 +2,13 @@
 against the bare cost of what it must do.
 
 Run: ``.venv/bin/python bench/fincert_sign.py`` (about a minute) or ``--quick`` for a smoke run;
-``--workers N`` serves with N uvicorn workers, ``--clients N`` loads from N client processes.
+``--clients N`` loads from N client processes.
 
 Setup (not timed): two SoftHSM2 tokens in a temp dir, as in production (the service CA's and
 the key store's, on which each customer's RSA-2048 key is generated and used), a SQLite
 database with the Korean demo institutions (``netbank.demo.load_korean``), the service CA made
-by ``services.fincert.init_service_ca``, and a ``netbank serve`` (uvicorn, one worker by default).
+by ``services.fincert.init_service_ca``, and a ``netbank serve`` (uvicorn, one worker: SQLite
+serves one process).
 홍길동 signs in at KB over HTTP, raises the session with an SMS code and is issued a financial
 certificate with a PIN.
 
@@ -22,7 +23,7 @@ Measured in alternating rounds (medians over rounds):
   registration and usability checks, the PIN check and lock-out counter, the signature from the
   key store, the audit entry, the commit;
 * **http**: ``POST /api/v1/me/fincert/sign`` on the real server (one uvicorn worker) from
-  ``HTTP_CLIENTS`` client processes (or as ``--workers`` / ``--clients`` say), each with one
+  ``HTTP_CLIENTS`` client processes (or as ``--clients`` says), each with one
   keep-alive connection (``httpload``: the standard library's client, a few tens of
   microseconds a request, so that the measuring takes little of the cores the server needs).
 * **floor**: the same requests to ``bench/floorapp.py``, FastAPI under the same uvicorn with a
@@ -160,7 +161,7 @@ def make_settings(database_url: str, data_dir: Path) -> Settings:
 
 
 @contextmanager
-def server(settings: Settings, softhsm_conf: Path, log: Path, workers: int) -> Iterator[str]:
+def server(settings: Settings, softhsm_conf: Path, log: Path) -> Iterator[str]:
     """``netbank serve`` with the same keys and tokens as this process."""
     tokens = {
         "NETBANK_FINCERT_TOKEN_LABEL": TOKEN_LABEL,
@@ -169,7 +170,7 @@ def server(settings: Settings, softhsm_conf: Path, log: Path, workers: int) -> I
         "NETBANK_FINCERT_KEY_TOKEN_PIN": TOKEN_PIN,
         "SOFTHSM2_CONF": str(softhsm_conf),
     }
-    with serve(settings, log, tokens, workers=workers) as url:
+    with serve(settings, log, tokens) as url:
         yield url
 
 
@@ -292,7 +293,6 @@ def run_http(url: str, token: str, count: int, clients: int) -> tuple[float, lis
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--clients", type=int, default=HTTP_CLIENTS, help="HTTP client processes")
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
@@ -309,7 +309,7 @@ def main() -> None:
             load_korean(deps, INSTITUTION, deps.today_in("Asia/Seoul"))
             fincert.init_service_ca(deps)
             with (
-                server(settings, softhsm_conf, workdir / "server.log", args.workers) as url,
+                server(settings, softhsm_conf, workdir / "server.log") as url,
                 serve_plain("floorapp:app", workdir / "floor.log") as floor_url,
             ):
                 token = issue_over_http(deps, url, workdir / "outbox.log")
@@ -337,7 +337,7 @@ def main() -> None:
     bare = figures["bare"]
     print(
         f"PIN check + CMS SignedData (RSA-2048, SHA-256), {sizes.signatures} signatures x "
-        f"{sizes.rounds} rounds, http from {args.clients} clients, {args.workers} worker(s)"
+        f"{sizes.rounds} rounds, http from {args.clients} clients, one worker"
     )
     for name, figure in figures.items():
         print(

@@ -31,8 +31,6 @@ class App:
     deps: Deps
 
     def close(self) -> None:
-        if isinstance(self.deps.uow, SqlUnitOfWorkFactory):
-            self.deps.uow.close()
         self.engine.dispose()
 
 

@@ -121,13 +121,21 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
     access_log: Annotated[bool, typer.Option(help="Write an access log")] = False,
 ) -> None:
-    """Serve the API and web pages."""
+    """Serve the API and web pages. SQLite serves one process: more workers need PostgreSQL."""
     import uvicorn
 
+    from netbank.adapters.db.engine import is_sqlite
     from netbank.adapters.logging import configure_logging
     from netbank.config import Settings
 
     settings = Settings()
+    if workers > 1 and is_sqlite(settings.resolved_database_url):
+        typer.echo(
+            f"netbank serve: SQLite serves one process; --workers {workers} needs PostgreSQL "
+            "(set NETBANK_DATABASE_URL=postgresql+psycopg://...)",
+            err=True,
+        )
+        raise typer.Exit(2)
     configure_logging(settings.log_level)
     uvicorn.run(
         "netbank.entrypoints.api.app:create_app",

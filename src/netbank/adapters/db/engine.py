@@ -1,4 +1,5 @@
-"""Engines for the embedded default (SQLite in WAL mode) and production (PostgreSQL 15)."""
+"""Engines for the embedded default (SQLite in WAL mode, one process) and production
+(PostgreSQL 15, any number of processes and nodes)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,12 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool, QueuePool
+
+
+def is_sqlite(url: str) -> bool:
+    """Whether ``url`` names an SQLite database: one process only (``netbank serve`` refuses
+    ``--workers`` above 1 on it)."""
+    return make_url(url).get_backend_name() == "sqlite"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -45,6 +52,8 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
+        # The threads of this process queue before they write (writers.py); a writer of
+        # another process (a command run beside the server) waits here, up to 30 s.
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 

@@ -13,7 +13,7 @@ from netbank.adapters.db.fincert_device_repository import SqlFinCertDevices
 from netbank.adapters.db.fincert_repository import SqlFinCert
 from netbank.adapters.db.pki_repository import SqlPKI
 from netbank.adapters.db.tables import map_domain
-from netbank.adapters.db.writers import WriterQueue, lock_path_for
+from netbank.adapters.db.writers import WriterQueue
 from netbank.services import ports
 
 
@@ -106,15 +106,9 @@ class SqlUnitOfWorkFactory:
         map_domain()
         self.engine = engine
         self._factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
-        # SQLite has one writer at a time: writers queue for it (threads and processes alike,
-        # see writers.py) instead of polling in SQLite's busy handler.
-        self._writers = (
-            WriterQueue(lock_path_for(engine.url.database)) if engine.dialect.name == "sqlite" else None
-        )
-
-    def close(self) -> None:
-        if self._writers is not None:
-            self._writers.close()
+        # SQLite has one writer at a time: the threads of this process queue for it (see
+        # writers.py) instead of polling in SQLite's busy handler.
+        self._writers = WriterQueue() if engine.dialect.name == "sqlite" else None
 
     def __call__(self, *, readonly: bool = False) -> ports.UnitOfWork:
         return SqlUnitOfWork(self._factory, readonly=readonly, writers=self._writers)
