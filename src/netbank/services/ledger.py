@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from netbank.domain.account import Account, StatusFlag
+from netbank.domain.account import Account
 from netbank.domain.enrolment import Contract, Version
 from netbank.domain.errors import Code, Conflict, NotFound, RuleViolation
 from netbank.domain.institution import Institution
@@ -34,7 +34,6 @@ from netbank.domain.ledger import (
     ensure_balanced,
     ensure_not_reversed,
     ensure_positive_amount,
-    fee_amount,
     reversal_entries,
 )
 from netbank.domain.limits import (
@@ -53,17 +52,6 @@ from netbank.domain.session import AuthLevel
 from netbank.services.common import CustomerActor, TellerActor, id_of
 from netbank.services.ports import Deps, UnitOfWork
 from netbank.services.strong_auth import StepUpRequired, step_up_methods
-
-#: C3 flags that stop money leaving an account (a loss report, a PIN lock, risk holds).
-PAYOUT_BLOCKING = (
-    StatusFlag.VERBAL_LOSS
-    | StatusFlag.WRITTEN_LOSS
-    | StatusFlag.PIN_LOSS
-    | StatusFlag.WRONG_PIN_EXCEEDED
-    | StatusFlag.UNDER_WATCH
-    | StatusFlag.FRAUD_HOLD
-)
-
 
 # --- the posting engine ------------------------------------------------------------------
 
@@ -356,12 +344,7 @@ def book_transfer(
             credit = Entry(Side.CREDIT, req.amount_minor, payer.currency, account_id=id_of(payee_account))
         locked = {id_of(a): a for a in locked_by_number.values()}
         payer.ensure_open()
-        if payer.status_flags & PAYOUT_BLOCKING:
-            raise RuleViolation(
-                Code.C3_ACCOUNT_BLOCKED_FOR_PAYOUT,
-                account=payer.masked_number,
-                flags=",".join((payer.status_flags & PAYOUT_BLOCKING).names()),
-            )
+        payer.ensure_can_pay_out()
         if payee_account is not None and payee_account.currency != payer.currency:
             raise RuleViolation(Code.C2_CURRENCY_MISMATCH, currency=payee_account.currency)
         _authorize(deps, actor, policy, contract.version, own_limits, req.amount_minor, usage, bill=bill)
@@ -503,18 +486,13 @@ def charge_fee(
 ) -> tuple[int, Posting | None]:
     """Debit the fee from the account the customer chose and credit the GL sub-account of its
     kind, in the caller's transaction (the counter transaction that sells or renews)."""
-    base = {
-        FeeKind.UKEY_GENERATION_1: policy.fees.ukey_generation_1_minor,
-        FeeKind.UKEY_GENERATION_2: policy.fees.ukey_generation_2_minor,
-        FeeKind.CERTIFICATE_RENEWAL: policy.fees.certificate_renewal_minor,
-    }[kind]
-    amount = fee_amount(base, policy.fees.discount_percent)
+    amount = policy.fees.amount_of(kind)
     if amount == 0:
         return 0, None
     locked = uow.ledger.lock_accounts([id_of(account)])
     payer = locked[id_of(account)]
     payer.ensure_open()
-    if payer.status_flags & PAYOUT_BLOCKING:
+    if payer.payout_blocking_flags:
         raise RuleViolation(Code.G1_FEE_ACCOUNT_NOT_USABLE, account=payer.masked_number)
     if payer.currency != policy.currency:
         raise RuleViolation(Code.C2_CURRENCY_MISMATCH, currency=payer.currency)
@@ -543,12 +521,7 @@ def charge_fee(
 
 def quote_fee(deps: Deps, institution_code: str, kind: FeeKind) -> int:
     policy = deps.policies.policy_for(institution_code)
-    base = {
-        FeeKind.UKEY_GENERATION_1: policy.fees.ukey_generation_1_minor,
-        FeeKind.UKEY_GENERATION_2: policy.fees.ukey_generation_2_minor,
-        FeeKind.CERTIFICATE_RENEWAL: policy.fees.certificate_renewal_minor,
-    }[kind]
-    return fee_amount(base, policy.fees.discount_percent)
+    return policy.fees.amount_of(kind)
 
 
 # --- proof -------------------------------------------------------------------------------
