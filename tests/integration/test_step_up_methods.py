@@ -39,7 +39,14 @@ SESSION = "netbank_web_session"
 #: The forms of the step-up page, by the method they offer (templates/step_up/*.html).
 FORM_OF = {"totp": "step-up-form", "ukey": "ukey-step-up-form", "fincert": "fincert-step-up-form"}
 #: What the settings page says of each method for this customer: usable now or not.
-SETTINGS_ROWS = {"totp": False, "sms": True, "ars": True, "one_time_code": True, "ukey": True, "fincert": True}
+SETTINGS_ROWS = {
+    "totp": False,
+    "sms": True,
+    "ars": True,
+    "one_time_code": True,
+    "ukey": True,
+    "fincert": True,
+}
 
 
 @pytest.fixture

@@ -73,6 +73,17 @@ class StatusFlag(IntFlag):
 
 
 LOSS_FLAGS = StatusFlag.VERBAL_LOSS | StatusFlag.WRITTEN_LOSS
+#: C3: the flags that stop money leaving an account: a loss report, a PIN lock or a risk hold.
+#: 初密 (initial PIN not yet changed) is not among them: it blocks counter work (E11), not
+#: payouts.
+PAYOUT_BLOCKING = (
+    StatusFlag.VERBAL_LOSS
+    | StatusFlag.WRITTEN_LOSS
+    | StatusFlag.PIN_LOSS
+    | StatusFlag.WRONG_PIN_EXCEEDED
+    | StatusFlag.UNDER_WATCH
+    | StatusFlag.FRAUD_HOLD
+)
 
 
 class AccountStatus(StrEnum):
@@ -121,6 +132,23 @@ class Account:
                 Code.E11_ACCOUNT_STATUS_BLOCKS,
                 account=self.masked_number,
                 flags=",".join(self.status_flags.names()),
+            )
+
+    @property
+    def payout_blocking_flags(self) -> StatusFlag:
+        """C3: the flags of PAYOUT_BLOCKING this account carries (empty when money may leave
+        it). Callers that refuse with a code of their own (a fee, G1) read this."""
+        return self.status_flags & PAYOUT_BLOCKING
+
+    def ensure_can_pay_out(self) -> None:
+        """C3: no money leaves an account under a loss report, a PIN lock or a risk hold
+        (PAYOUT_BLOCKING); the refusal names the account and the flags that block it."""
+        blocking = self.payout_blocking_flags
+        if blocking:
+            raise RuleViolation(
+                Code.C3_ACCOUNT_BLOCKED_FOR_PAYOUT,
+                account=self.masked_number,
+                flags=",".join(blocking.names()),
             )
 
     def set_flag(self, flag: StatusFlag) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from netbank.domain.account import AccountKind
 from netbank.domain.enrolment import Version
+from netbank.domain.ledger import FeeKind, fee_amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,19 @@ class Fees:
         for f in fields(self):
             if getattr(self, f.name) < 0:
                 raise ValueError(f"G1: {f.name} must not be negative")
+
+    def base_of(self, kind: FeeKind) -> int:
+        """G1: the policy's amount of a fee of ``kind``, before any discount."""
+        return {
+            FeeKind.UKEY_GENERATION_1: self.ukey_generation_1_minor,
+            FeeKind.UKEY_GENERATION_2: self.ukey_generation_2_minor,
+            FeeKind.CERTIFICATE_RENEWAL: self.certificate_renewal_minor,
+        }[kind]
+
+    def amount_of(self, kind: FeeKind) -> int:
+        """G1/G2: what the customer pays for a fee of ``kind``: the policy's amount less the
+        discount of the business notices, rounded down."""
+        return fee_amount(self.base_of(kind), self.discount_percent)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from netbank.domain.account import Account, StatusFlag
+from netbank.domain.account import Account
 from netbank.domain.errors import Code, RuleViolation
 from netbank.domain.institution import Institution
 from netbank.domain.ledger import (
@@ -21,22 +21,10 @@ from netbank.domain.ledger import (
     Side,
     balance_delta,
     ensure_balanced,
-    fee_amount,
 )
 from netbank.domain.policy import Policy
 from netbank.services.common import id_of
 from netbank.services.ports import Deps, UnitOfWork
-
-#: C3 flags that stop money leaving an account (a loss report, a PIN lock, risk holds).
-PAYOUT_BLOCKING = (
-    StatusFlag.VERBAL_LOSS
-    | StatusFlag.WRITTEN_LOSS
-    | StatusFlag.PIN_LOSS
-    | StatusFlag.WRONG_PIN_EXCEEDED
-    | StatusFlag.UNDER_WATCH
-    | StatusFlag.FRAUD_HOLD
-)
-
 
 # --- the posting engine ------------------------------------------------------------------
 
@@ -125,18 +113,13 @@ def charge_fee(
 ) -> tuple[int, Posting | None]:
     """Debit the fee from the account the customer chose and credit the GL sub-account of its
     kind, in the caller's transaction (the counter transaction that sells or renews)."""
-    base = {
-        FeeKind.UKEY_GENERATION_1: policy.fees.ukey_generation_1_minor,
-        FeeKind.UKEY_GENERATION_2: policy.fees.ukey_generation_2_minor,
-        FeeKind.CERTIFICATE_RENEWAL: policy.fees.certificate_renewal_minor,
-    }[kind]
-    amount = fee_amount(base, policy.fees.discount_percent)
+    amount = policy.fees.amount_of(kind)
     if amount == 0:
         return 0, None
     locked = uow.ledger.lock_accounts([id_of(account)])
     payer = locked[id_of(account)]
     payer.ensure_open()
-    if payer.status_flags & PAYOUT_BLOCKING:
+    if payer.payout_blocking_flags:
         raise RuleViolation(Code.G1_FEE_ACCOUNT_NOT_USABLE, account=payer.masked_number)
     if payer.currency != policy.currency:
         raise RuleViolation(Code.C2_CURRENCY_MISMATCH, currency=payer.currency)
@@ -165,12 +148,7 @@ def charge_fee(
 
 def quote_fee(deps: Deps, institution_code: str, kind: FeeKind) -> int:
     policy = deps.policies.policy_for(institution_code)
-    base = {
-        FeeKind.UKEY_GENERATION_1: policy.fees.ukey_generation_1_minor,
-        FeeKind.UKEY_GENERATION_2: policy.fees.ukey_generation_2_minor,
-        FeeKind.CERTIFICATE_RENEWAL: policy.fees.certificate_renewal_minor,
-    }[kind]
-    return fee_amount(base, policy.fees.discount_percent)
+    return policy.fees.amount_of(kind)
 
 
 # --- proof -------------------------------------------------------------------------------

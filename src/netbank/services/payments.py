@@ -35,7 +35,7 @@ from netbank.domain.limits import (
 )
 from netbank.domain.policy import Policy
 from netbank.services.common import CustomerActor, TellerActor, id_of
-from netbank.services.ledger import PAYOUT_BLOCKING, gl, post
+from netbank.services.ledger import gl, post
 from netbank.services.limits import authorize, enrolled_contract
 from netbank.services.ports import Deps, UnitOfWork
 
@@ -238,12 +238,7 @@ def _ensure_payable(
     """C2/C3: the payer is open and not blocked, the currencies match; L1-L4 with K2; funds."""
     payer = legs.payer
     payer.ensure_open()
-    if payer.status_flags & PAYOUT_BLOCKING:
-        raise RuleViolation(
-            Code.C3_ACCOUNT_BLOCKED_FOR_PAYOUT,
-            account=payer.masked_number,
-            flags=",".join((payer.status_flags & PAYOUT_BLOCKING).names()),
-        )
+    payer.ensure_can_pay_out()
     if legs.payee is not None and legs.payee.currency != payer.currency:
         raise RuleViolation(Code.C2_CURRENCY_MISMATCH, currency=legs.payee.currency)
     authorize(

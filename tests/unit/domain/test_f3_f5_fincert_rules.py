@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from netbank.domain.errors import Conflict, DomainError, Locked, PermissionDenied, RuleViolation
 from netbank.domain.fincert import (
-    CertificateStatus,
-    FinancialCertificate,
     FlowStep,
     RegistrationFlow,
     add_years,
@@ -18,28 +16,7 @@ from netbank.domain.fincert import (
     normalize_resident_number,
 )
 from netbank.domain.policy import FinCertPolicy
-
-NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
-TODAY = date(2026, 11, 24)
-
-
-def certificate(**changes: object) -> FinancialCertificate:
-    values: dict[str, object] = {
-        "person_digest": "d" * 64,
-        "holder_name": "홍길동",
-        "issuing_institution_id": 1,
-        "customer_id": 1,
-        "serial": "ab",
-        "status": CertificateStatus.VALID,
-        "not_before": NOW,
-        "not_after": add_years(NOW, 3),
-        "issued_at": NOW,
-        "pin_digest": "p" * 64,
-        "key_ref": "fc-1",
-        "der": b"",
-    }
-    values.update(changes)
-    return FinancialCertificate(**values)  # type: ignore[arg-type]
+from tests.unit.domain.fincert_builders import NOW, TODAY, certificate
 
 
 @pytest.mark.parametrize(

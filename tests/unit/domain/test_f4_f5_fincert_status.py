@@ -16,7 +16,7 @@ from netbank.domain.fincert import (
     add_years,
     published_status,
 )
-from tests.unit.test_fincert_rules import NOW, certificate
+from tests.unit.domain.fincert_builders import NOW, certificate
 
 LATER = NOW + timedelta(days=40)
 
