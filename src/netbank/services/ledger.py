@@ -51,7 +51,7 @@ from netbank.domain.limits import (
 from netbank.domain.policy import Policy, VersionLimits
 from netbank.domain.session import AuthLevel
 from netbank.services.common import CustomerActor, TellerActor, id_of
-from netbank.services.ports import Deps, UnitOfWork
+from netbank.services.ports import BalanceMismatch, Deps, UnbalancedPosting, UnitOfWork
 from netbank.services.strong_auth import StepUpRequired, step_up_methods
 
 #: C3 flags that stop money leaving an account (a loss report, a PIN lock, risk holds).
@@ -167,10 +167,10 @@ def limits_view(deps: Deps, actor: CustomerActor) -> LimitsView:
     today = deps.today_in(policy.timezone)
     with deps.uow(readonly=True) as uow:
         contract = _contract(uow, actor)
-        own = uow.ledger.own_limits(id_of(contract))
+        own = uow.payouts.own_limits(id_of(contract))
         version_limits = limits_at(policy, contract.version, VERSION_CEILING[contract.version], None)
         in_force = limits_at(policy, contract.version, actor.level, own)
-        usage = uow.ledger.peek_usage(id_of(contract), today)
+        usage = uow.payouts.peek_usage(id_of(contract), today)
         used = usage.transfers_minor + usage.bill_payments_minor
         cap = daily_cap(version_limits, own)
         return LimitsView(
@@ -204,7 +204,7 @@ def set_own_limits(
         contract = _contract(uow, actor)
         version_limits = limits_at(policy, contract.version, VERSION_CEILING[contract.version], None)
         ensure_own_limits_within(version_limits, per_transaction_minor, daily_minor)
-        uow.ledger.set_own_limits(
+        uow.payouts.set_own_limits(
             OwnLimits(
                 contract_id=id_of(contract),
                 per_transaction_minor=per_transaction_minor,
@@ -315,8 +315,8 @@ def book_transfer(
     today = deps.today_in(policy.timezone)
     with deps.uow() as uow:
         contract = _contract(uow, actor)
-        usage = uow.ledger.usage(id_of(contract), today)  # serialises this contract's payouts
-        existing = uow.ledger.transfer_by_key(id_of(contract), req.idempotency_key)
+        usage = uow.payouts.usage(id_of(contract), today)  # serialises this contract's payouts
+        existing = uow.payouts.transfer_by_key(id_of(contract), req.idempotency_key)
         if existing is not None:
             if existing.request_digest != req.digest():
                 raise Conflict(Code.IDEMPOTENCY_KEY_REUSED)
@@ -328,14 +328,14 @@ def book_transfer(
         payer = locked_by_number.get(req.from_account)
         if payer is None or payer.customer_id != actor.customer_id:
             raise NotFound(Code.ACCOUNT_NOT_FOUND)
-        link, own_limits = uow.ledger.payout_terms(id_of(contract), id_of(payer))
+        link, own_limits = uow.payouts.terms(id_of(contract), id_of(payer))
         if link is None:
             raise RuleViolation(Code.E6_PAYER_NOT_LINKED)
         link.ensure_can_pay_out()
         payee_account: Account | None = None
         credit: Entry
         if bill:
-            payee = uow.ledger.payee(actor.institution_id, req.payee_code or "")
+            payee = uow.payees.get(actor.institution_id, req.payee_code or "")
             if payee is None:
                 raise NotFound(Code.PAYEE_NOT_FOUND)
             credit = Entry(
@@ -384,9 +384,9 @@ def book_transfer(
             locked,
         )
         if bill:
-            uow.ledger.add_usage(id_of(contract), today, bill_payments_minor=req.amount_minor)
+            uow.payouts.add_usage(id_of(contract), today, bill_payments_minor=req.amount_minor)
         else:
-            uow.ledger.add_usage(id_of(contract), today, transfers_minor=req.amount_minor)
+            uow.payouts.add_usage(id_of(contract), today, transfers_minor=req.amount_minor)
         transfer = Transfer(
             institution_id=actor.institution_id,
             contract_id=id_of(contract),
@@ -404,7 +404,7 @@ def book_transfer(
             payee_code=req.payee_code if bill else None,
             reference=req.reference,
         )
-        uow.ledger.add_transfer(transfer)
+        uow.payouts.add_transfer(transfer)
         if evidence is not None:  # K1: a signed transfer keeps its signature in this transaction
             evidence(uow, transfer)
         uow.audit.append(
@@ -435,10 +435,10 @@ def reverse_transfer(deps: Deps, actor: TellerActor, transfer_id: int, reason: s
     now = deps.clock.now()
     today = deps.today_in(policy.timezone)
     with deps.uow() as uow:
-        transfer = uow.ledger.transfer(transfer_id, for_update=True)
+        transfer = uow.payouts.transfer(transfer_id, for_update=True)
         if transfer is None or transfer.institution_id != actor.institution_id:
             raise NotFound(Code.TRANSFER_NOT_FOUND)
-        uow.ledger.usage(transfer.contract_id, transfer.business_date)  # serialises with payouts
+        uow.payouts.usage(transfer.contract_id, transfer.business_date)  # serialises with payouts
         ensure_not_reversed(
             transfer.status is TransferStatus.REVERSED or uow.ledger.is_reversed(transfer.posting_id)
         )
@@ -466,11 +466,11 @@ def reverse_transfer(deps: Deps, actor: TellerActor, transfer_id: int, reason: s
             locked,
         )
         if transfer.kind is TransferKind.BILL:
-            uow.ledger.add_usage(
+            uow.payouts.add_usage(
                 transfer.contract_id, transfer.business_date, bill_payments_minor=-transfer.amount_minor
             )
         else:
-            uow.ledger.add_usage(
+            uow.payouts.add_usage(
                 transfer.contract_id, transfer.business_date, transfers_minor=-transfer.amount_minor
             )
         transfer.status = TransferStatus.REVERSED
@@ -558,10 +558,10 @@ def quote_fee(deps: Deps, institution_code: str, kind: FeeKind) -> int:
 class LedgerReport:
     postings: int
     entries: int
-    unbalanced: list[tuple[int, str, int]]
+    unbalanced: list[UnbalancedPosting]
     short_postings: list[int]
-    account_mismatches: list[tuple[str, int, int]]
-    gl_mismatches: list[tuple[str, int, int]]
+    account_mismatches: list[BalanceMismatch]
+    gl_mismatches: list[BalanceMismatch]
 
     @property
     def ok(self) -> bool:
@@ -572,12 +572,12 @@ def verify_ledger(deps: Deps) -> LedgerReport:
     """Every posting balances per currency and has two entries or more; every stored balance,
     customer or GL, equals the sum of its entries."""
     with deps.uow(readonly=True) as uow:
-        postings, entries = uow.ledger.counts()
+        counts = uow.ledger_proof.counts()
         return LedgerReport(
-            postings=postings,
-            entries=entries,
-            unbalanced=uow.ledger.unbalanced_postings(),
-            short_postings=uow.ledger.postings_with_fewer_than_two_entries(),
-            account_mismatches=uow.ledger.account_balance_mismatches(),
-            gl_mismatches=uow.ledger.gl_balance_mismatches(),
+            postings=counts.postings,
+            entries=counts.entries,
+            unbalanced=uow.ledger_proof.unbalanced_postings(),
+            short_postings=uow.ledger_proof.postings_with_fewer_than_two_entries(),
+            account_mismatches=uow.ledger_proof.account_balance_mismatches(),
+            gl_mismatches=uow.ledger_proof.gl_balance_mismatches(),
         )

@@ -20,7 +20,13 @@ from netbank.services.ports.core import (
 )
 from netbank.services.ports.counter import CounterRepository
 from netbank.services.ports.fincert import FinCertAdapters, FinCertDeviceRepository, FinCertRepository
-from netbank.services.ports.ledger import LedgerRepository
+from netbank.services.ports.ledger import (
+    LedgerProofRepository,
+    LedgerRepository,
+    PayeeRepository,
+    PayoutRepository,
+    StatementRepository,
+)
 from netbank.services.ports.parties import (
     AccountRepository,
     ContractRepository,
@@ -45,7 +51,12 @@ class UnitOfWork(Protocol):
     otp: OTPRepository
     outbox: OutboxRepository
     rate_limits: RateLimitRepository
+    #: L, G: the ledger split by what reads it (see ``ports.ledger``).
     ledger: LedgerRepository
+    payouts: PayoutRepository
+    payees: PayeeRepository
+    statements: StatementRepository
+    ledger_proof: LedgerProofRepository
     pki: PKIRepository
     fincert: FinCertRepository
     fincert_devices: FinCertDeviceRepository
