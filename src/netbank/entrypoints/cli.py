@@ -217,14 +217,14 @@ def ledger_verify() -> None:
     finally:
         state.close()
     console.print(f"{report.postings} postings, {report.entries} entries")
-    for pid, currency, total in report.unbalanced:
-        console.print(f"[red]posting {pid} does not balance in {currency}: {total}[/red]")
+    for u in report.unbalanced:
+        console.print(f"[red]posting {u.posting_id} does not balance in {u.currency}: {u.total_minor}[/red]")
     for pid in report.short_postings:
         console.print(f"[red]posting {pid} has fewer than two entries[/red]")
-    for number, stored, summed in report.account_mismatches:
-        console.print(f"[red]account {number}: stored {stored}, entries {summed}[/red]")
-    for code, stored, summed in report.gl_mismatches:
-        console.print(f"[red]GL {code}: stored {stored}, entries {summed}[/red]")
+    for m in report.account_mismatches:
+        console.print(f"[red]account {m.account}: stored {m.stored_minor}, entries {m.summed_minor}[/red]")
+    for m in report.gl_mismatches:
+        console.print(f"[red]GL {m.account}: stored {m.stored_minor}, entries {m.summed_minor}[/red]")
     if not report.ok:
         raise typer.Exit(1)
     console.print("[green]ledger balanced: every balance equals its entries[/green]")

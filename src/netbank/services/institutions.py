@@ -116,9 +116,9 @@ def add_payee(deps: Deps, actor: Operator, cmd: AddPayee) -> Payee:
     institution_code, code, name, category = cmd.institution_code, cmd.payee_code, cmd.name, cmd.category
     with deps.uow() as uow:
         inst = institution_by_code(uow, institution_code)
-        if uow.ledger.payee(id_of(inst), code) is not None:
+        if uow.payees.get(id_of(inst), code) is not None:
             raise Conflict(Code.PAYEE_EXISTS, payee=code)
         payee = Payee(institution_id=id_of(inst), code=code, name=name, category=category)
-        uow.ledger.add_payee(payee)
+        uow.payees.add(payee)
         uow.commit()
         return payee

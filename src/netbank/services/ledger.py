@@ -24,7 +24,7 @@ from netbank.domain.ledger import (
 )
 from netbank.domain.policy import Policy
 from netbank.services.common import id_of
-from netbank.services.ports import Deps, UnitOfWork
+from netbank.services.ports import BalanceMismatch, Deps, UnbalancedPosting, UnitOfWork
 
 # --- the posting engine ------------------------------------------------------------------
 
@@ -158,10 +158,10 @@ def quote_fee(deps: Deps, institution_code: str, kind: FeeKind) -> int:
 class LedgerReport:
     postings: int
     entries: int
-    unbalanced: list[tuple[int, str, int]]
+    unbalanced: list[UnbalancedPosting]
     short_postings: list[int]
-    account_mismatches: list[tuple[str, int, int]]
-    gl_mismatches: list[tuple[str, int, int]]
+    account_mismatches: list[BalanceMismatch]
+    gl_mismatches: list[BalanceMismatch]
 
     @property
     def ok(self) -> bool:
@@ -172,12 +172,12 @@ def verify_ledger(deps: Deps) -> LedgerReport:
     """Every posting balances per currency and has two entries or more; every stored balance,
     customer or GL, equals the sum of its entries."""
     with deps.uow(readonly=True) as uow:
-        postings, entries = uow.ledger.counts()
+        counts = uow.ledger_proof.counts()
         return LedgerReport(
-            postings=postings,
-            entries=entries,
-            unbalanced=uow.ledger.unbalanced_postings(),
-            short_postings=uow.ledger.postings_with_fewer_than_two_entries(),
-            account_mismatches=uow.ledger.account_balance_mismatches(),
-            gl_mismatches=uow.ledger.gl_balance_mismatches(),
+            postings=counts.postings,
+            entries=counts.entries,
+            unbalanced=uow.ledger_proof.unbalanced_postings(),
+            short_postings=uow.ledger_proof.postings_with_fewer_than_two_entries(),
+            account_mismatches=uow.ledger_proof.account_balance_mismatches(),
+            gl_mismatches=uow.ledger_proof.gl_balance_mismatches(),
         )

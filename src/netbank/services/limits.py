@@ -54,10 +54,10 @@ def limits_view(deps: Deps, actor: CustomerActor) -> LimitsView:
     today = deps.today_in(policy.timezone)
     with deps.uow(readonly=True) as uow:
         contract = enrolled_contract(uow, actor)
-        own = uow.ledger.own_limits(id_of(contract))
+        own = uow.payouts.own_limits(id_of(contract))
         version_limits = limits_at(policy, contract.version, VERSION_CEILING[contract.version], None)
         in_force = limits_at(policy, contract.version, actor.level, own)
-        usage = uow.ledger.peek_usage(id_of(contract), today)
+        usage = uow.payouts.peek_usage(id_of(contract), today)
         used = usage.transfers_minor + usage.bill_payments_minor
         cap = daily_cap(version_limits, own)
         return LimitsView(
@@ -98,7 +98,7 @@ def set_own_limits(deps: Deps, actor: CustomerActor, cmd: SetOwnLimits) -> Limit
         contract = enrolled_contract(uow, actor)
         version_limits = limits_at(policy, contract.version, VERSION_CEILING[contract.version], None)
         ensure_own_limits_within(version_limits, per_transaction_minor, daily_minor)
-        uow.ledger.set_own_limits(
+        uow.payouts.set_own_limits(
             OwnLimits(
                 contract_id=id_of(contract),
                 per_transaction_minor=per_transaction_minor,

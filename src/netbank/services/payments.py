@@ -169,7 +169,7 @@ def book_transfer(
     today = deps.today_in(policy.timezone)
     with deps.uow() as uow:
         contract = enrolled_contract(uow, actor)
-        usage = uow.ledger.usage(id_of(contract), today)  # serialises this contract's payouts
+        usage = uow.payouts.usage(id_of(contract), today)  # serialises this contract's payouts
         replayed = _replay(uow, contract, req)
         if replayed is not None:
             return replayed
@@ -186,7 +186,7 @@ def book_transfer(
 def _replay(uow: UnitOfWork, contract: Contract, req: TransferRequest) -> TransferResult | None:
     """The first result of a repeated idempotency key; the same key for another payment is
     refused."""
-    existing = uow.ledger.transfer_by_key(id_of(contract), req.idempotency_key)
+    existing = uow.payouts.transfer_by_key(id_of(contract), req.idempotency_key)
     if existing is None:
         return None
     if existing.request_digest != req.digest(existing.kind):
@@ -203,14 +203,14 @@ def _lock_legs(uow: UnitOfWork, actor: CustomerActor, req: TransferRequest) -> _
     payer = by_number.get(req.from_account)
     if payer is None or payer.customer_id != actor.customer_id:
         raise NotFound(Code.ACCOUNT_NOT_FOUND)
-    link, own_limits = uow.ledger.payout_terms(contract_id, id_of(payer))
+    link, own_limits = uow.payouts.terms(contract_id, id_of(payer))
     if link is None:
         raise RuleViolation(Code.E6_PAYER_NOT_LINKED)
     link.ensure_can_pay_out()
     locked = {id_of(a): a for a in by_number.values()}
     if req.is_bill:
         payee_code = req.payee_code or ""
-        if uow.ledger.payee(actor.institution_id, payee_code) is None:
+        if uow.payees.get(actor.institution_id, payee_code) is None:
             raise NotFound(Code.PAYEE_NOT_FOUND)
         clearing = gl(uow, actor.institution_id, GLCode.BILL_CLEARING)
         credit = Entry(Side.CREDIT, req.amount_minor, payer.currency, gl_account_id=id_of(clearing))
@@ -285,9 +285,9 @@ def _record(
         legs.locked,
     )
     if bill:
-        uow.ledger.add_usage(id_of(contract), today, bill_payments_minor=req.amount_minor)
+        uow.payouts.add_usage(id_of(contract), today, bill_payments_minor=req.amount_minor)
     else:
-        uow.ledger.add_usage(id_of(contract), today, transfers_minor=req.amount_minor)
+        uow.payouts.add_usage(id_of(contract), today, transfers_minor=req.amount_minor)
     transfer = Transfer(
         institution_id=actor.institution_id,
         contract_id=id_of(contract),
@@ -305,7 +305,7 @@ def _record(
         payee_code=req.payee_code if bill else None,
         reference=req.reference,
     )
-    uow.ledger.add_transfer(transfer)
+    uow.payouts.add_transfer(transfer)
     return transfer
 
 
@@ -347,10 +347,10 @@ def reverse_transfer(deps: Deps, actor: TellerActor, cmd: ReverseTransfer) -> Tr
     now = deps.clock.now()
     today = deps.today_in(policy.timezone)
     with deps.uow() as uow:
-        transfer = uow.ledger.transfer(transfer_id, for_update=True)
+        transfer = uow.payouts.transfer(transfer_id, for_update=True)
         if transfer is None or transfer.institution_id != actor.institution_id:
             raise NotFound(Code.TRANSFER_NOT_FOUND)
-        uow.ledger.usage(transfer.contract_id, transfer.business_date)  # serialises with payouts
+        uow.payouts.usage(transfer.contract_id, transfer.business_date)  # serialises with payouts
         ensure_not_reversed(
             transfer.status is TransferStatus.REVERSED or uow.ledger.is_reversed(transfer.posting_id)
         )
@@ -378,11 +378,11 @@ def reverse_transfer(deps: Deps, actor: TellerActor, cmd: ReverseTransfer) -> Tr
             locked,
         )
         if transfer.kind is TransferKind.BILL:
-            uow.ledger.add_usage(
+            uow.payouts.add_usage(
                 transfer.contract_id, transfer.business_date, bill_payments_minor=-transfer.amount_minor
             )
         else:
-            uow.ledger.add_usage(
+            uow.payouts.add_usage(
                 transfer.contract_id, transfer.business_date, transfers_minor=-transfer.amount_minor
             )
         transfer.status = TransferStatus.REVERSED

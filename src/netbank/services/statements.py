@@ -72,7 +72,7 @@ def _page(
             raise NotFound(Code.ACCOUNT_NOT_FOUND)
     if not accounts:
         return StatementPage([], None)
-    rows = uow.ledger.statement(
+    rows = uow.statements.page(
         [id_of(a) for a in accounts],
         from_date=filt.from_date,
         to_date=filt.to_date,
@@ -82,7 +82,7 @@ def _page(
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    others = uow.ledger.counterparts([id_of(r.posting) for r in rows])
+    others = uow.statements.counterparts([id_of(r.posting) for r in rows])
     lines = [_line(r, others.get(id_of(r.posting), []), viewer_customer_id) for r in rows]
     return StatementPage(lines, lines[-1].entry_id if more and lines else None)
 

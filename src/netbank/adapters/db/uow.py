@@ -30,6 +30,10 @@ class SqlUnitOfWork:
     outbox: ports.OutboxRepository
     rate_limits: ports.RateLimitRepository
     ledger: ports.LedgerRepository
+    payouts: ports.PayoutRepository
+    payees: ports.PayeeRepository
+    statements: ports.StatementRepository
+    ledger_proof: ports.LedgerProofRepository
     pki: ports.PKIRepository
     fincert: ports.FinCertRepository
     fincert_devices: ports.FinCertDeviceRepository
@@ -69,6 +73,10 @@ class SqlUnitOfWork:
         self.outbox = r.SqlOutbox(s)
         self.rate_limits = r.SqlRateLimits(s)
         self.ledger = r.SqlLedger(s)
+        self.payouts = r.SqlPayouts(s)
+        self.payees = r.SqlPayees(s)
+        self.statements = r.SqlStatements(s)
+        self.ledger_proof = r.SqlLedgerProof(s)
         self.pki = SqlPKI(s)
         self.fincert = SqlFinCert(s)
         self.fincert_devices = SqlFinCertDevices(s)

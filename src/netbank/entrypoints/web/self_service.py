@@ -101,7 +101,7 @@ def _bill_page(
     this session's level (``GET /api/v1/me/limits``)."""
     overview = queries.customer_overview(deps, actor)
     with deps.uow(readonly=True) as uow:
-        payees = uow.ledger.payees(actor.institution_id)
+        payees = uow.payees.list(actor.institution_id)
     return render(
         request,
         "customer_bills.html",

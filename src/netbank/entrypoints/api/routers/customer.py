@@ -157,7 +157,7 @@ def payees(actor: CustomerDep, deps: DepsDep) -> list[s.PayeeOut]:
     with deps.uow(readonly=True) as uow:
         return [
             s.PayeeOut(code=p.code, name=p.name, category=p.category.value)
-            for p in uow.ledger.payees(actor.institution_id)
+            for p in uow.payees.list(actor.institution_id)
         ]
 
 

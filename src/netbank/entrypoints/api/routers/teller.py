@@ -167,10 +167,10 @@ def ledger_verify(actor: AuditorDep, deps: DepsDep) -> s.LedgerReportOut:
         ok=r.ok,
         postings=r.postings,
         entries=r.entries,
-        unbalanced=r.unbalanced,
+        unbalanced=[(u.posting_id, u.currency, u.total_minor) for u in r.unbalanced],
         short_postings=r.short_postings,
-        account_mismatches=r.account_mismatches,
-        gl_mismatches=r.gl_mismatches,
+        account_mismatches=[(m.account, m.stored_minor, m.summed_minor) for m in r.account_mismatches],
+        gl_mismatches=[(m.account, m.stored_minor, m.summed_minor) for m in r.gl_mismatches],
     )
 
 
