@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from netbank.domain.errors import Code, Locked
+from netbank.domain.errors import Code, Locked, RuleViolation
 from netbank.domain.otp import (
     Challenge,
     ChallengeChannel,
@@ -90,7 +90,7 @@ def test_the_fifth_wrong_code_locks_the_otp_until_a_teller_unlocks_it() -> None:
 def test_an_ended_otp_is_not_enrolled() -> None:
     otp = credential()
     otp.active = False
-    with pytest.raises(FactorRejected) as exc:
+    with pytest.raises(RuleViolation) as exc:  # the code's one family
         otp.ensure_usable()
     assert exc.value.code is Code.K2_OTP_NOT_ENROLLED
 
