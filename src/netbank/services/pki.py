@@ -146,8 +146,8 @@ def current_crl(deps: Deps, ca_name: str) -> bytes:
     with deps.uow(readonly=True) as uow:
         issuer = active_ca(uow, id_of(_institution(uow, code)), role)
         latest = uow.pki.latest_crl(issuer.id)
-        if latest is not None and latest[1] <= now < latest[2]:
-            return latest[3]
+        if latest is not None and latest.current_at(now):
+            return latest.der
     ca = authority(deps)
     with deps.uow() as uow:
         _publish(uow, ca, issuer, now)
@@ -155,7 +155,7 @@ def current_crl(deps: Deps, ca_name: str) -> bytes:
         uow.commit()
     if latest is None:  # pragma: no cover - just published
         raise RuntimeError("CRL vanished")
-    return latest[3]
+    return latest.der
 
 
 def ocsp_response(deps: Deps, institution_code: str, request_der: bytes) -> bytes:

@@ -22,6 +22,7 @@ from netbank.domain.certificate import (
     RevocationReason,
 )
 from netbank.services.ports import IssuedUKEYCertificate, NewCACertificate
+from netbank.services.ports.pki import LoginChallengeRecord, PublishedCRL, SignedTransferEvidence
 
 
 def _ca(row: Row[Any]) -> CARecord:
@@ -209,7 +210,7 @@ class SqlPKI:
             )
         )
 
-    def latest_crl(self, issuer_id: int) -> tuple[int, datetime, datetime, bytes] | None:
+    def latest_crl(self, issuer_id: int) -> PublishedCRL | None:
         c = t.crls.c
         row = self.s.execute(
             select(c.crl_number, c.this_update, c.next_update, c.der)
@@ -219,7 +220,7 @@ class SqlPKI:
         ).first()
         if row is None:
             return None
-        return int(row.crl_number), row.this_update, row.next_update, bytes(row.der)
+        return PublishedCRL(int(row.crl_number), row.this_update, row.next_update, bytes(row.der))
 
     # -- signed transfers and login challenges -----------------------------------------------------
 
@@ -246,11 +247,20 @@ class SqlPKI:
             )
         )
 
-    def signed_transfer(self, transfer_id: int) -> dict[str, Any] | None:
-        row = self.s.execute(
-            select(t.signed_transfers).where(t.signed_transfers.c.transfer_id == transfer_id)
-        ).first()
-        return dict(row._mapping) if row else None
+    def signed_transfer(self, transfer_id: int) -> SignedTransferEvidence | None:
+        c = t.signed_transfers.c
+        row = self.s.execute(select(t.signed_transfers).where(c.transfer_id == transfer_id)).first()
+        if row is None:
+            return None
+        return SignedTransferEvidence(
+            transfer_id=row.transfer_id,
+            certificate_id=row.certificate_id,
+            format_tag=row.format,
+            canonical=bytes(row.canonical),
+            signature=bytes(row.signature),
+            certificate_der=bytes(row.certificate_der),
+            verified_at=row.verified_at,
+        )
 
     def add_challenge(self, session_id: int, nonce: str, at: datetime, expires_at: datetime) -> None:
         self.s.execute(
@@ -259,12 +269,15 @@ class SqlPKI:
             )
         )
 
-    def challenge(self, nonce: str, *, for_update: bool = False) -> dict[str, Any] | None:
-        stmt = select(t.certificate_challenges).where(t.certificate_challenges.c.nonce == nonce)
+    def challenge(self, nonce: str, *, for_update: bool = False) -> LoginChallengeRecord | None:
+        c = t.certificate_challenges.c
+        stmt = select(c.session_id, c.nonce, c.created_at, c.expires_at, c.used_at).where(c.nonce == nonce)
         if for_update:
             stmt = stmt.with_for_update()
         row = self.s.execute(stmt).first()
-        return dict(row._mapping) if row else None
+        if row is None:
+            return None
+        return LoginChallengeRecord(row.session_id, row.nonce, row.created_at, row.expires_at, row.used_at)
 
     def use_challenge(self, nonce: str, at: datetime) -> None:
         c = t.certificate_challenges.c

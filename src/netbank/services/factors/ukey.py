@@ -88,11 +88,11 @@ class UKEYFactor(StepUpFactor[NothingToStart, FinishCertificateLogin]):
         now = deps.clock.now()
         with deps.uow() as uow:
             challenge = uow.pki.challenge(command.nonce, for_update=True)
-            if challenge is None or challenge["session_id"] != actor.session_id:
+            if challenge is None or challenge.session_id != actor.session_id:
                 raise NotFound(Code.K1_LOGIN_CHALLENGE_NOT_FOUND)
-            if challenge["used_at"] is not None:
+            if challenge.used_at is not None:
                 raise RuleViolation(Code.K1_LOGIN_CHALLENGE_USED)
-            if now >= challenge["expires_at"]:
+            if now >= challenge.expires_at:
                 raise RuleViolation(Code.K1_LOGIN_CHALLENGE_EXPIRED)
             customer = uow.customers.get(actor.customer_id)
             if customer is None:

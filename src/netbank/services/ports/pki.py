@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from netbank.domain.certificate import (
     CARecord,
@@ -102,6 +102,43 @@ class CertificateAuthority(Protocol):
     def verify_signature(self, leaf_der: bytes, data: bytes, signature: bytes) -> None: ...
 
 
+@dataclass(frozen=True)
+class PublishedCRL:
+    """A CRL as published: its number, its validity and its DER."""
+
+    number: int
+    this_update: datetime
+    next_update: datetime
+    der: bytes
+
+    def current_at(self, at: datetime) -> bool:
+        return self.this_update <= at < self.next_update
+
+
+@dataclass(frozen=True)
+class SignedTransferEvidence:
+    """K1: what is kept with a signed transfer for non-repudiation."""
+
+    transfer_id: int
+    certificate_id: int
+    format_tag: str
+    canonical: bytes
+    signature: bytes
+    certificate_der: bytes
+    verified_at: datetime
+
+
+@dataclass(frozen=True)
+class LoginChallengeRecord:
+    """K1: a certificate login nonce issued to a session, once usable, within minutes."""
+
+    session_id: int
+    nonce: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+
+
 class PKIRepository(Protocol):
     def add_ca(self, institution_id: int, ca: NewCACertificate, at: datetime) -> CARecord: ...
     def active_ca(self, institution_id: int, role: CARole) -> CARecord | None: ...
@@ -129,7 +166,7 @@ class PKIRepository(Protocol):
     def add_crl(
         self, issuer_id: int, number: int, this_update: datetime, next_update: datetime, der: bytes
     ) -> None: ...
-    def latest_crl(self, issuer_id: int) -> tuple[int, datetime, datetime, bytes] | None: ...
+    def latest_crl(self, issuer_id: int) -> PublishedCRL | None: ...
     def add_signed_transfer(
         self,
         *,
@@ -141,9 +178,9 @@ class PKIRepository(Protocol):
         certificate_der: bytes,
         at: datetime,
     ) -> None: ...
-    def signed_transfer(self, transfer_id: int) -> dict[str, Any] | None: ...
+    def signed_transfer(self, transfer_id: int) -> SignedTransferEvidence | None: ...
     def add_challenge(self, session_id: int, nonce: str, at: datetime, expires_at: datetime) -> None: ...
-    def challenge(self, nonce: str, *, for_update: bool = False) -> dict[str, Any] | None: ...
+    def challenge(self, nonce: str, *, for_update: bool = False) -> LoginChallengeRecord | None: ...
     def use_challenge(self, nonce: str, at: datetime) -> None: ...
     def pin_failures(self, institution_id: int, token_label: str) -> int: ...
     def set_pin_failures(
