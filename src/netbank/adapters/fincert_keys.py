@@ -21,8 +21,6 @@ message, so that the purpose code cannot be changed without breaking the signatu
 from __future__ import annotations
 
 import os
-import threading
-from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Final
 
@@ -62,59 +60,31 @@ def split_content(content: bytes) -> tuple[SignaturePurpose, bytes]:
 
 class PKCS11KeyStore:
     """The ``FinCertKeyStore`` port with every customer key on a PKCS#11 token (see the module
-    notes). The token is opened on first use and kept open (one login per process)."""
+    notes). The token is opened on first use and kept open (one login per process), with the
+    handles of the most recently used keys (:class:`netbank.adapters.hsm.KeptToken`)."""
 
     def __init__(self, *, token_label: str, pin: str, module_path: str | None = None) -> None:
-        self._token_label = token_label
-        self._pin = pin
-        self._module_path = module_path or hsm.DEFAULT_MODULE_PATH
-        self._lock = threading.RLock()
-        self._token: hsm.Token | None = None
-        self._keys: OrderedDict[str, hsm.TokenKey] = OrderedDict()
-
-    def _open(self) -> hsm.Token:
-        with self._lock:
-            if self._token is None or self._token.closed:
-                with token_errors():
-                    self._token = hsm.Token.open(self._token_label, self._pin, module_path=self._module_path)
-                self._keys.clear()
-            return self._token
+        self._token = hsm.KeptToken(
+            token_label, pin, module_path=module_path or hsm.DEFAULT_MODULE_PATH, keys_kept=KEY_HANDLES_KEPT
+        )
 
     def token_key(self, key_ref: str) -> hsm.TokenKey:
         """A customer's key on the token (operators' checks, benchmarks); it signs only there."""
-        with self._lock, token_errors():
-            return self._key(key_ref)
-
-    def _key(self, key_ref: str) -> hsm.TokenKey:
-        """The token key of ``key_ref``; the handles of the most recently used keys are kept
-        (a look-up on the token costs two object searches)."""
-        token = self._open()
-        key = self._keys.get(key_ref)
-        if key is None:
-            key = token.get_key(self.label_of(key_ref))
-        self._remember(key_ref, key)
-        return key
-
-    def _remember(self, key_ref: str, key: hsm.TokenKey) -> None:
-        self._keys[key_ref] = key
-        self._keys.move_to_end(key_ref)
-        while len(self._keys) > KEY_HANDLES_KEPT:
-            self._keys.popitem(last=False)
+        with token_errors():
+            return self._token.key(self.label_of(key_ref))
 
     def close(self) -> None:
-        with self._lock:
-            if self._token is not None:
-                self._token.close()
-                self._token = None
+        self._token.close()
 
     @staticmethod
     def label_of(key_ref: str) -> str:
         return KEY_LABEL_PREFIX + key_ref
 
     def generate(self, key_ref: str) -> GeneratedKey:
-        with self._lock, token_errors():
-            key = self._open().generate_key_pair(self.label_of(key_ref), hsm.KeyAlgorithm.RSA_2048)
-            self._remember(key_ref, key)
+        label = self.label_of(key_ref)
+        with self._token.lock, token_errors():
+            key = self._token.token().generate_key_pair(label, hsm.KeyAlgorithm.RSA_2048)
+            self._token.remember(label, key)
         public = key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
@@ -131,8 +101,7 @@ class PKCS11KeyStore:
     ) -> bytes:
         if sealed is not None:
             raise ValueError(f"key {key_ref} is a sealed software key, not a key on this token")
-        with self._lock, token_errors():
-            key = self._key(key_ref)
+        key = self.token_key(key_ref)
         with token_errors():  # the token serializes its own operations
             return build_signed_data(
                 signed_content(message, purpose),
@@ -143,15 +112,16 @@ class PKCS11KeyStore:
 
     def protection(self, key_ref: str) -> hsm.KeyProtection:
         """How the token protects a customer's private key (sensitive, never extractable)."""
-        with self._lock, token_errors():
-            return self._key(key_ref).protection()
+        with token_errors():
+            return self.token_key(key_ref).protection()
 
     def discard(self, key_ref: str) -> None:
         """Destroy a customer's key pair (a purged customer); a key already gone is fine."""
-        with self._lock, token_errors():
-            self._keys.pop(key_ref, None)
+        label = self.label_of(key_ref)
+        with self._token.lock, token_errors():
+            self._token.forget(label)
             try:
-                self._open().delete_key_pair(self.label_of(key_ref))
+                self._token.token().delete_key_pair(label)
             except hsm.TokenObjectNotFound:
                 return
 

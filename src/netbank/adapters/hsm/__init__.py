@@ -15,6 +15,8 @@ as a ``cryptography`` public key, and stores X.509 certificates next to the keys
 * ``token``: :class:`Token`, one logged-in session per token per process, and the objects on it.
 * ``keys``: :class:`TokenKey`, a key pair on a token that signs there; key algorithms, UKEY
   generations, the private key's protection attributes.
+* ``session``: :class:`KeptToken`, a token a server process logs in to once and keeps open, with
+  the handles of the keys it used (the CA tokens, the financial certificate key store).
 
 SoftHSM2 2.6 never locks a user PIN: after a wrong PIN it raises ``CKF_USER_PIN_COUNT_LOW``
 (see :func:`read_token_info`), and the next correct PIN clears the flag again. Hardware UKEYs
@@ -47,10 +49,12 @@ from netbank.adapters.hsm.library import (
     read_token_info,
     refresh_slots,
 )
+from netbank.adapters.hsm.session import KeptToken
 from netbank.adapters.hsm.token import Token, TokenObject, TokenObjectClass
 
 __all__ = [
     "DEFAULT_MODULE_PATH",
+    "KeptToken",
     "KeyAlgorithm",
     "KeyProtection",
     "Token",

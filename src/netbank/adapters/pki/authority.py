@@ -89,46 +89,29 @@ class CASpec:
     endpoints: CAEndpoints | None = None
 
 
-class CAToken:
-    """The PKCS#11 token that holds a CA's keys (K1, F1).
-
-    Opened on first use with the configured PIN and kept open: PKCS#11 allows one login per token
-    per process (``adapters/hsm``), so give each ``CAToken`` a token of its own, or share the
-    object. It keeps the handles of the keys it used and the delegated OCSP signers it read, and
-    forgets them when the token has to be opened again. Whoever signs holds :attr:`lock`; token
-    failures leave as netbank's K1 refusals (``refusals.token_errors``).
-    """
+class CAToken(hsm.KeptToken):
+    """The PKCS#11 token that holds a CA's keys (K1, F1): kept open by the process
+    (:class:`netbank.adapters.hsm.KeptToken`: give each one a token of its own, or share the
+    object), with the delegated OCSP signers read from it. Whoever signs holds :attr:`lock`;
+    token failures leave as netbank's K1 refusals (``refusals.token_errors``)."""
 
     def __init__(
         self, token_label: str, pin: str, *, module_path: str, lock: threading.RLock | None = None
     ) -> None:
-        self._token_label = token_label
-        self._pin = pin
-        self._module_path = module_path
-        self.lock = lock if lock is not None else threading.RLock()
-        self._token: hsm.Token | None = None
-        self._keys: dict[str, hsm.TokenKey] = {}
+        super().__init__(token_label, pin, module_path=module_path, lock=lock)
         self._signers: dict[str, OCSPSigner] = {}
 
+    def _opened(self) -> None:
+        self._signers.clear()
+
     def token(self) -> hsm.Token:
-        """The logged-in token, opened (again) when need be."""
-        with self.lock:
-            if self._token is None or self._token.closed:
-                with token_errors():
-                    self._token = hsm.Token.open(self._token_label, self._pin, module_path=self._module_path)
-                self._keys.clear()
-                self._signers.clear()
-            return self._token
+        with token_errors():
+            return super().token()
 
     def key(self, label: str) -> hsm.TokenKey:
         """The CA key labelled ``label``, looked up on the token once."""
-        with self.lock:
-            key = self._keys.get(label)
-            if key is None:
-                with token_errors():
-                    key = self.token().get_key(label)
-                self._keys[label] = key
-            return key
+        with token_errors():
+            return super().key(label)
 
     def stored_signer(self, label: str) -> OCSPSigner:
         """The delegated OCSP signer whose key and certificate are stored under ``label``, read
@@ -150,13 +133,6 @@ class CAToken:
         """A signer just created on the token under ``label``."""
         with self.lock:
             self._signers[label] = signer
-
-    def close(self) -> None:
-        """Log out (process shutdown, tests); the next call opens the token again."""
-        with self.lock:
-            if self._token is not None:
-                self._token.close()
-                self._token = None
 
     def create_hierarchy(
         self, root: CASpec, issuing: CASpec, start: datetime, *, base_url: str
