@@ -81,8 +81,8 @@ class PKIWorld:
     """A root CA, an issuing CA and its delegated OCSP responder, all keys on the CA token."""
 
     algorithm: hsm.KeyAlgorithm
-    root: pki.CertificateAuthority
-    issuing: pki.CertificateAuthority
+    root: pki.IssuerKey
+    issuing: pki.IssuerKey
     ocsp: pki.OCSPSigner
     now: datetime
     directory: Path

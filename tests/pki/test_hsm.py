@@ -11,7 +11,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from netbank.adapters import hsm, pki
+import netbank
+from netbank.adapters import hsm
 from tests.pki.conftest import (
     MODULE,
     SPARE_TOKENS,
@@ -305,7 +306,7 @@ def test_token_created_after_the_module_loaded_is_found_by_label(tmp_path: Path)
     """A fresh process: SOFTHSM2_CONF is set by load_module before the library loads, and a token
     initialised afterwards is found after the automatic re-initialisation."""
     conf = write_softhsm_conf(tmp_path)
-    src = Path(pki.__file__).resolve().parents[2]
+    src = Path(netbank.__file__).resolve().parents[1]
     env = {key: value for key, value in os.environ.items() if key != "SOFTHSM2_CONF"}
     env["PYTHONPATH"] = str(src)
     result = run([sys.executable, "-c", _LATE_TOKEN_SCRIPT, str(conf)], env=env)

@@ -107,9 +107,7 @@ def test_ca_certificates_carry_ca_extensions(world: PKIWorld) -> None:
     assert isinstance(world.root.key, hsm.TokenKey) and isinstance(world.issuing.key, hsm.TokenKey)
     assert world.root.endpoints == pki.CAEndpoints.from_base_url(BASE_URL, world.root.key.label)
     assert world.root.endpoints.ocsp_url == f"{BASE_URL}/pki/{world.root.key.label}/ocsp"
-    loaded = pki.CertificateAuthority.load(
-        world.issuing.key.token, world.issuing.key.label, world.issuing.endpoints
-    )
+    loaded = pki.IssuerKey.load(world.issuing.key.token, world.issuing.key.label, world.issuing.endpoints)
     assert loaded.certificate == issuing
     assert loaded.key.public_key() == world.issuing.key.public_key()
 

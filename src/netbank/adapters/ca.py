@@ -4,7 +4,9 @@
 * One PKCS#11 token (``NETBANK_HSM_TOKEN_LABEL`` in ``NETBANK_PKCS11_MODULE``, PIN
   ``NETBANK_HSM_PIN``) holds every institution's root CA, issuing CA and delegated OCSP signer
   keys. It is opened once per process, on first use, and shared by every :class:`TokenCA` of
-  the process (PKCS#11 login state is per process: see ``adapters/hsm.py``).
+  the process (PKCS#11 login state is per process: see ``adapters/hsm``). What it does with the
+  CA keys (the hierarchy, CRLs, OCSP answers) is :class:`netbank.adapters.pki.CAToken`, which
+  the financial certificate service's CA (``adapters/fincert.py``) uses too.
 * Key labels on the HSM carry a random suffix (``edb-issuing-3f9a1c``) so that a PKI can be
   initialised again without touching the old keys; the URLs written into certificates use the
   institution code only: ``{base}/pki/{code}/crl`` and ``/ocsp`` for the issuing CA,
@@ -13,7 +15,8 @@
   transaction. SoftHSM reads its slot list once; a UKEY plugged in later is found by closing
   the HSM session, re-reading the slots and opening it again.
 * Verification of what customers sign is pure ``cryptography`` (no token): the chain of a
-  customer certificate up to the institution root is checked once and remembered by the
+  customer certificate up to the institution root is checked once (``pki.verify_chain``:
+  cryptography's path validation) and remembered by the
   certificate's SHA-256; later signatures under it re-check only the validity period (and the
   service checks revocation from the database), then the signature itself.
 """
@@ -36,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from netbank.adapters import hsm, pki
+from netbank.adapters.pki.refusals import rejection_code, token_errors
 from netbank.domain.certificate import (
     UKEY_KEY_LABEL_PREFIX,
     CARecord,
@@ -43,7 +47,7 @@ from netbank.domain.certificate import (
     RevocationReason,
     RevocationState,
 )
-from netbank.domain.errors import Code, Conflict, Locked, NotFound, RuleViolation, refusal
+from netbank.domain.errors import Code, RuleViolation, refusal
 from netbank.services.ports import (
     IssuedUKEYCertificate,
     NewCACertificate,
@@ -56,61 +60,19 @@ ISSUING_VALIDITY: Final = timedelta(days=10 * 365)
 OCSP_SIGNER_VALIDITY: Final = timedelta(days=5 * 365)
 _VERIFIED_CACHE_SIZE: Final = 50_000
 
-_REJECTIONS: Final[dict[type[pki.CertificateRejected], Code]] = {
-    pki.CertificateExpired: Code.K1_CERTIFICATE_EXPIRED,
-    pki.CertificateNotYetValid: Code.K1_CERTIFICATE_NOT_YET_VALID,
-    pki.CertificateRevoked: Code.K1_CERTIFICATE_REVOKED,
-    pki.WrongIssuer: Code.K1_WRONG_ISSUER,
-    pki.KeyUsageNotAllowed: Code.K1_KEY_USAGE_NOT_ALLOWED,
-    pki.SignatureInvalid: Code.K1_SIGNATURE_INVALID,
-}
-
-
-def rejection_code(exc: pki.CertificateRejected) -> Code:
-    """The K1 refusal code of a ``pki`` rejection."""
-    for cls in type(exc).__mro__:
-        if cls in _REJECTIONS:
-            return _REJECTIONS[cls]
-    return Code.K1_WRONG_ISSUER
-
-
-@contextmanager
-def token_errors() -> Iterator[None]:
-    """PKCS#11 failures as K1 refusals (a wrong UKEY PIN is the customer's mistake)."""
-    try:
-        yield
-    except hsm.TokenPinIncorrect as exc:
-        raise RuleViolation(Code.K1_TOKEN_PIN_WRONG) from exc
-    except hsm.TokenPinLocked as exc:
-        raise Locked(Code.K1_TOKEN_PIN_LOCKED) from exc
-    except hsm.TokenNotFound as exc:
-        raise NotFound(Code.K1_TOKEN_NOT_FOUND) from exc
-    except hsm.TokenObjectExists as exc:
-        raise Conflict(Code.K1_TOKEN_IN_USE) from exc
-    except hsm.TokenError as exc:
-        raise RuleViolation(Code.K1_TOKEN_ERROR, reason=exc.code) from exc
-
-
-def serial_hex(certificate: x509.Certificate) -> str:
-    return f"{certificate.serial_number:x}"
-
 
 def endpoints_for(base_url: str, institution_code: str) -> pki.CAEndpoints:
     """Where the issuing CA of ``institution_code`` publishes (the API serves these paths)."""
     return pki.CAEndpoints.from_base_url(base_url, institution_code)
 
 
-# --- the shared HSM session --------------------------------------------------------------------
+# --- the shared HSM token ----------------------------------------------------------------------
 
-
-@dataclass
-class _HSM:
-    token: hsm.Token
-    keys: dict[str, hsm.TokenKey]
-
-
+#: Serialises every HSM and UKEY operation of the process (a UKEY that is not found closes the
+#: HSM token to re-read the slots, see ``TokenCA._ukey``).
 _hsm_lock = threading.RLock()
-_hsm_sessions: dict[tuple[str, str], _HSM] = {}
+#: The HSM token of each (module, token label), shared by every TokenCA of the process.
+_ca_tokens: dict[tuple[str, str], pki.CAToken] = {}
 
 
 def _name(common_name: str, organisation: str, serial: str | None = None) -> x509.Name:
@@ -150,7 +112,7 @@ class TokenCA:
         self._token_label = token_label
         self._pin = pin
         self._base_url = base_url.rstrip("/")
-        self._parsed: dict[bytes, x509.Certificate] = {}
+        self._certificates = pki.CertificateCache(_VERIFIED_CACHE_SIZE)
         self._verified: dict[tuple[bytes, int, int], _Verified] = {}
         #: Public keys of certificates whose chain (and key usage) verified, by SHA-256 of the DER.
         self._keys: dict[bytes, rsa.RSAPublicKey | ec.EllipticCurvePublicKey] = {}
@@ -162,44 +124,35 @@ class TokenCA:
     def _key(self) -> tuple[str, str]:
         return (self._module_path, self._token_label)
 
-    def _session(self) -> _HSM:
+    def _hsm(self) -> pki.CAToken:
+        """The process's HSM token of this module and label (opened on first use)."""
         with _hsm_lock:
-            session = _hsm_sessions.get(self._key)
-            if session is None or session.token.closed:
-                with token_errors():
-                    token = hsm.Token.open(self._token_label, self._pin, module_path=self._module_path)
-                session = _HSM(token=token, keys={})
-                _hsm_sessions[self._key] = session
-            return session
+            ca_token = _ca_tokens.get(self._key)
+            if ca_token is None:
+                ca_token = pki.CAToken(
+                    self._token_label, self._pin, module_path=self._module_path, lock=_hsm_lock
+                )
+                _ca_tokens[self._key] = ca_token
+            return ca_token
 
-    def _ca_key(self, label: str) -> hsm.TokenKey:
-        with _hsm_lock:
-            session = self._session()
-            key = session.keys.get(label)
-            if key is None:
-                with token_errors():
-                    key = session.token.get_key(label)
-                session.keys[label] = key
-            return key
-
-    def _authority(self, record: CARecord, institution_code: str) -> pki.CertificateAuthority:
-        return pki.CertificateAuthority(
+    def _authority(self, record: CARecord, institution_code: str) -> pki.IssuerKey:
+        return pki.IssuerKey(
             certificate=self._certificate(record.der),
-            key=self._ca_key(record.key_label),
+            key=self._hsm().key(record.key_label),
             endpoints=endpoints_for(self._base_url, institution_code),
         )
 
     @contextmanager
     def _ukey(self, ukey: UKEYAccess) -> Iterator[hsm.Token]:
         """Open the customer's UKEY with their PIN; re-read the slot list once when it was
-        plugged in after the module was loaded (the HSM session is closed meanwhile)."""
+        plugged in after the module was loaded (the HSM token is closed meanwhile)."""
         with _hsm_lock, token_errors():
             try:
                 token = hsm.Token.open(ukey.label, ukey.pin, module_path=self._module_path)
             except hsm.TokenNotFound:
-                session = _hsm_sessions.pop(self._key, None)
-                if session is not None:
-                    session.token.close()
+                ca_token = _ca_tokens.pop(self._key, None)
+                if ca_token is not None:
+                    ca_token.close()
                 try:
                     hsm.refresh_slots(self._module_path)
                 except hsm.TokenAlreadyOpen as exc:  # another part of the process holds a token
@@ -210,62 +163,41 @@ class TokenCA:
             finally:
                 token.close()
 
-    # -- parsing ------------------------------------------------------------------------------
-
     def _certificate(self, der: bytes) -> x509.Certificate:
-        cached = self._parsed.get(der)
-        if cached is None:
-            try:
-                cached = x509.load_der_x509_certificate(der)
-            except ValueError as exc:
-                raise RuleViolation(Code.K1_CERTIFICATE_MALFORMED) from exc
-            with self._cache_lock:
-                if len(self._parsed) > _VERIFIED_CACHE_SIZE:
-                    self._parsed.clear()
-                self._parsed[der] = cached
-        return cached
+        try:
+            return self._certificates.get(der)
+        except ValueError as exc:
+            raise RuleViolation(Code.K1_CERTIFICATE_MALFORMED) from exc
 
     # -- the port -----------------------------------------------------------------------------
 
     def create_hierarchy(
         self, institution_code: str, institution_name: str, now: datetime
     ) -> list[NewCACertificate]:
+        """K1: root, issuing CA and delegated OCSP signer, keys on the HSM under labels with a
+        random suffix; the certificates name the institution code's URLs (see the module notes)."""
         suffix = secrets.token_hex(3)
         labels = {role: f"{institution_code}-{role.value}-{suffix}" for role in CARole}
         start = now - timedelta(minutes=5)
-        with _hsm_lock, token_errors():
-            token = self._session().token
-            root = pki.create_root_ca(
-                token,
-                labels[CARole.ROOT],
-                _name(f"{institution_name} Root CA", institution_name),
-                start,
-                ROOT_VALIDITY,
-                base_url=self._base_url,
-            )
+        root_spec = pki.CASpec(
+            labels[CARole.ROOT],
+            _name(f"{institution_name} Root CA", institution_name),
+            ROOT_VALIDITY,
             # The issuing CA's certificate points at the root's CRL under the institution code.
-            root = pki.CertificateAuthority(
-                certificate=root.certificate,
-                key=root.key,
-                endpoints=endpoints_for(self._base_url, f"{institution_code}-root"),
-            )
-            issuing = pki.create_issuing_ca(
-                root,
-                token,
-                labels[CARole.ISSUING],
-                _name(f"{institution_name} Issuing CA", institution_name),
-                start,
-                ISSUING_VALIDITY,
-                base_url=self._base_url,
-            )
-            issuing = pki.CertificateAuthority(
-                certificate=issuing.certificate,
-                key=issuing.key,
-                endpoints=endpoints_for(self._base_url, institution_code),
-            )
+            endpoints=endpoints_for(self._base_url, f"{institution_code}-root"),
+        )
+        issuing_spec = pki.CASpec(
+            labels[CARole.ISSUING],
+            _name(f"{institution_name} Issuing CA", institution_name),
+            ISSUING_VALIDITY,
+            endpoints=endpoints_for(self._base_url, institution_code),
+        )
+        ca_token = self._hsm()
+        with ca_token.lock, token_errors():
+            root, issuing = ca_token.create_hierarchy(root_spec, issuing_spec, start, base_url=self._base_url)
             ocsp = pki.create_ocsp_signer(
                 issuing,
-                token,
+                ca_token.token(),
                 labels[CARole.OCSP],
                 _name(f"{institution_name} OCSP Responder", institution_name),
                 not_before=start,
@@ -277,15 +209,7 @@ class TokenCA:
             CARole.OCSP: ocsp.certificate,
         }
         return [
-            NewCACertificate(
-                role=role,
-                serial=serial_hex(certificate),
-                subject=certificate.subject.rfc4514_string(),
-                key_label=labels[role],
-                not_before=certificate.not_valid_before_utc,
-                not_after=certificate.not_valid_after_utc,
-                der=certificate.public_bytes(serialization.Encoding.DER),
-            )
+            NewCACertificate(role=role, key_label=labels[role], **pki.certificate_fields(certificate))
             for role, certificate in made.items()
         ]
 
@@ -328,7 +252,7 @@ class TokenCA:
                 token.delete_key_pair(key_label)  # nothing half-made stays on the UKEY
                 raise
         return IssuedUKEYCertificate(
-            serial=serial_hex(certificate),
+            serial=pki.serial_hex(certificate),
             not_before=certificate.not_valid_before_utc,
             not_after=certificate.not_valid_after_utc,
             der=certificate.public_bytes(serialization.Encoding.DER),
@@ -351,14 +275,13 @@ class TokenCA:
         next_update: datetime,
         number: int,
     ) -> bytes:
-        authority = pki.CertificateAuthority(
-            certificate=self._certificate(issuer.der),
-            key=self._ca_key(issuer.key_label),
-            endpoints=pki.CAEndpoints(crl_url=self._base_url, ocsp_url=self._base_url),
+        entries = [
+            pki.RevokedCertificate(int(serial, 16), at, x509.ReasonFlags[reason.value])
+            for serial, at, reason in revoked
+        ]
+        return self._hsm().build_crl(
+            self._certificate(issuer.der), issuer.key_label, entries, this_update, next_update, number
         )
-        entries = [(int(serial, 16), at, x509.ReasonFlags[reason.value]) for serial, at, reason in revoked]
-        with _hsm_lock, token_errors():
-            return pki.build_crl(authority, entries, this_update, next_update, number)
 
     def respond_ocsp(
         self,
@@ -368,25 +291,17 @@ class TokenCA:
         lookup: Callable[[str], RevocationState],
         now: datetime,
     ) -> bytes:
-        def status(serial_number: int) -> pki.RevocationStatus:
-            state = lookup(f"{serial_number:x}")
-            if not state.known:
-                return pki.UNKNOWN
-            if state.revoked_at is None or state.revoked_at > now:
-                return pki.GOOD
-            reason = x509.ReasonFlags[(state.reason or RevocationReason.UNSPECIFIED).value]
-            return pki.StatusRevoked(revoked_at=state.revoked_at, reason=reason)
-
-        key = self._ca_key(responder.key_label)
-        with _hsm_lock, token_errors():
-            return pki.respond(
-                request_der,
-                status,
-                self._certificate(responder.der),
-                key,
-                now,
-                issuer=self._certificate(issuer.der),
-            )
+        ca_token = self._hsm()
+        signer = pki.OCSPSigner(
+            certificate=self._certificate(responder.der), key=ca_token.key(responder.key_label)
+        )
+        return ca_token.respond_ocsp(
+            request_der,
+            self._certificate(issuer.der),
+            signer,
+            lambda serial_number: pki.revocation_status(lookup(f"{serial_number:x}"), now),
+            now,
+        )
 
     def _verified_entry(self, leaf_der: bytes, issuing: CARecord, root: CARecord, at: datetime) -> _Verified:
         digest = hashlib.sha256(leaf_der).digest()
@@ -407,7 +322,7 @@ class TokenCA:
         entry = _Verified(
             certificate=leaf,
             public_key=public_key,
-            serial=serial_hex(leaf),
+            serial=pki.serial_hex(leaf),
             not_before=max(c.not_valid_before_utc for c in path),
             not_after=min(c.not_valid_after_utc for c in path),
             leaf_not_before=leaf.not_valid_before_utc,
@@ -461,6 +376,6 @@ def _clear_netbank_objects(token: hsm.Token, *, keep: str) -> None:
 def close_hsm_sessions() -> None:
     """Log out of every HSM token this process opened (process shutdown, tests)."""
     with _hsm_lock:
-        for session in _hsm_sessions.values():
-            session.token.close()
-        _hsm_sessions.clear()
+        for ca_token in _ca_tokens.values():
+            ca_token.close()
+        _ca_tokens.clear()

@@ -1,175 +1,90 @@
-"""The financial certificate service's key store on a PKCS#11 token (SPEC F1, F7).
+"""The financial certificate service's key stores, behind the ``FinCertKeyStore`` port, and what
+they sign (SPEC F1, F7, F8).
 
-:class:`PKCS11KeyStore` generates each customer's RSA-2048 key pair on the token (private,
-sensitive, never extractable: ``adapters/hsm.py``) and signs there, only when the service asks
-after the certificate PIN checked out. Nothing about the key but its reference is kept in the
-database. It is the production key store and the one the tests use; the embedded
-:class:`netbank.adapters.fincert.SealedKeyStore` (AES-GCM sealed software keys) is for a
-deployment without an HSM.
+* :class:`PKCS11KeyStore` generates each customer's RSA-2048 key pair on a PKCS#11 token
+  (private, sensitive, never extractable: ``adapters/hsm``) and signs there, only when the
+  service asks after the certificate PIN checked out. Nothing about the key but its reference is
+  kept in the database. It is the production key store and the one the tests use. Its CMS
+  SignedData is built by ``pki.build_signed_data`` (cryptography's CMS builder signs only with a
+  software key). Give it a token of its own (``NETBANK_FINCERT_KEY_TOKEN_LABEL``): PKCS#11 allows
+  one login per token per process, and the CA keys stay apart from the customers' keys.
+* :class:`SealedKeyStore`, the embedded store, for a deployment without an HSM. Each customer's
+  RSA-2048 key is generated here and kept only sealed with AES-256-GCM under a key-encryption key
+  from configuration (``NETBANK_FINCERT_KEY_ENCRYPTION_KEY``), the key reference bound as
+  associated data. Signing unseals the key in memory for one signature, with cryptography's
+  ``pkcs7.PKCS7SignatureBuilder``.
 
-cryptography's CMS builder signs only with a software key, so CMS SignedData is built here
-(RFC 5652, its constant parts encoded with asn1crypto): attached content, SHA-256, the signed
-attributes content-type, signing-time and message-digest, and an RSA PKCS#1 v1.5 signature
-made on the token over the DER of those attributes. ``openssl cms -verify`` and the service's
-own verifier accept it.
-
-Give the key store a token of its own (``NETBANK_FINCERT_KEY_TOKEN_LABEL``): PKCS#11 allows one
-login per token per process, and the CA keys stay apart from the customers' keys.
+F7: what both sign is :func:`signed_content`: ``netbank-fincert/1 purpose=NN`` + LF + the
+message, so that the purpose code cannot be changed without breaking the signature.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
+import os
 from datetime import UTC, datetime
+from typing import Final
 
-from asn1crypto import algos, cms, core  # type: ignore[import-untyped]
-from asn1crypto import x509 as asn1x509
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import pkcs7
 
 from netbank.adapters import hsm
-from netbank.adapters.ca import token_errors
-from netbank.adapters.fincert import signed_content
+from netbank.adapters.pki.cms import build_signed_data as build_signed_data
+from netbank.adapters.pki.refusals import token_errors
+from netbank.domain.errors import Code, RuleViolation
 from netbank.domain.fincert import SignaturePurpose
 from netbank.services.ports import GeneratedKey
 
 KEY_LABEL_PREFIX = "fincert-key-"
 KEY_HANDLES_KEPT = 1024
+CONTENT_PREFIX: Final = b"netbank-fincert/1 purpose="
 
 
-def _der(tag: int, body: bytes) -> bytes:
-    """One DER element: ``tag``, the definite length of ``body`` (short or long form), ``body``."""
-    size = len(body)
-    if size < 0x80:
-        return bytes((tag, size)) + body
-    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return bytes((tag, 0x80 | len(length))) + length + body
+def signed_content(message: bytes, purpose: SignaturePurpose) -> bytes:
+    """F7: what is signed: the purpose code, then the message."""
+    return CONTENT_PREFIX + purpose.value.encode() + b"\n" + message
 
 
-_SEQUENCE, _SET, _OCTET_STRING, _UTC_TIME, _CONTEXT_0 = 0x30, 0x31, 0x04, 0x17, 0xA0
-# The constant parts of the SignedData, encoded by asn1crypto once.
-_VERSION_1 = core.Integer(1).dump()
-_SHA256 = algos.DigestAlgorithm({"algorithm": "sha256"}).dump()
-_SHA256_RSA = algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"}).dump()
-_DATA = cms.ContentType("data").dump()
-_SIGNED_DATA = cms.ContentType("signed_data").dump()
-_CONTENT_TYPE_ATTRIBUTE = cms.CMSAttribute({"type": "content_type", "values": ["data"]}).dump()
-_SIGNING_TIME = cms.CMSAttributeType("signing_time").dump()
-_MESSAGE_DIGEST = cms.CMSAttributeType("message_digest").dump()
-
-
-@functools.lru_cache(maxsize=1024)
-def _signer_identifier(certificate_der: bytes) -> bytes:
-    """The SignerInfo's ``sid`` (issuerAndSerialNumber) of a certificate, encoded once."""
-    certificate = asn1x509.Certificate.load(certificate_der)
-    return bytes(
-        cms.IssuerAndSerialNumber(
-            {"issuer": certificate.issuer, "serial_number": certificate.serial_number}
-        ).dump()
-    )
-
-
-def build_signed_data(
-    content: bytes, certificate_der: bytes, sign: Callable[[bytes], bytes], *, signing_time: datetime
-) -> bytes:
-    """CMS SignedData (RFC 5652) over ``content``, attached, signed by ``sign`` (RSA PKCS#1 v1.5
-    with SHA-256 over the DER of the signed attributes) for the holder of ``certificate_der``.
-
-    The structure never varies, so it is assembled from its DER parts: the constants and the
-    signer identifier encoded by asn1crypto once, then per signature only the signing time, the
-    digest, the content and the signature (building the asn1crypto objects each time cost more
-    than the signature on the token). The tests hold it byte for byte to asn1crypto's own
-    encoding of the same SignedData, and ``openssl cms -verify`` accepts it."""
-    at = signing_time.astimezone(UTC)
-    if not 1950 <= at.year <= 2049:  # UTCTime's two-digit years (RFC 5280 4.1.2.5.1)
-        raise ValueError(f"signing time {at.isoformat()} is outside UTCTime (1950-2049)")
-    utc_time = at.strftime("%y%m%d%H%M%SZ").encode("ascii")
-    # Signed attributes in DER's SET OF order (by encoding: their lengths already differ).
-    attributes = (
-        _CONTENT_TYPE_ATTRIBUTE
-        + _der(_SEQUENCE, _SIGNING_TIME + _der(_SET, _der(_UTC_TIME, utc_time)))
-        + _der(_SEQUENCE, _MESSAGE_DIGEST + _der(_SET, _der(_OCTET_STRING, hashlib.sha256(content).digest())))
-    )
-    # The signature covers the attributes encoded as a SET OF (RFC 5652 5.4), not [0] IMPLICIT.
-    signature = sign(_der(_SET, attributes))
-    signer_info = _der(
-        _SEQUENCE,
-        _VERSION_1
-        + _signer_identifier(certificate_der)
-        + _SHA256
-        + _der(_CONTEXT_0, attributes)
-        + _SHA256_RSA
-        + _der(_OCTET_STRING, signature),
-    )
-    signed_data = _der(
-        _SEQUENCE,
-        _VERSION_1
-        + _der(_SET, _SHA256)
-        + _der(_SEQUENCE, _DATA + _der(_CONTEXT_0, _der(_OCTET_STRING, content)))
-        + _der(_CONTEXT_0, certificate_der)
-        + _der(_SET, signer_info),
-    )
-    return _der(_SEQUENCE, _SIGNED_DATA + _der(_CONTEXT_0, signed_data))
+def split_content(content: bytes) -> tuple[SignaturePurpose, bytes]:
+    """F7: the purpose and the message of signed content (F7_SIGNATURE_INVALID if it is not)."""
+    head, sep, message = content.partition(b"\n")
+    if not sep or not head.startswith(CONTENT_PREFIX):
+        raise RuleViolation(Code.F7_SIGNATURE_INVALID)
+    try:
+        return SignaturePurpose(head[len(CONTENT_PREFIX) :].decode()), message
+    except (ValueError, UnicodeDecodeError):
+        raise RuleViolation(Code.F7_SIGNATURE_INVALID) from None
 
 
 class PKCS11KeyStore:
     """The ``FinCertKeyStore`` port with every customer key on a PKCS#11 token (see the module
-    notes). The token is opened on first use and kept open (one login per process)."""
+    notes). The token is opened on first use and kept open (one login per process), with the
+    handles of the most recently used keys (:class:`netbank.adapters.hsm.KeptToken`)."""
 
     def __init__(self, *, token_label: str, pin: str, module_path: str | None = None) -> None:
-        self._token_label = token_label
-        self._pin = pin
-        self._module_path = module_path or hsm.DEFAULT_MODULE_PATH
-        self._lock = threading.RLock()
-        self._token: hsm.Token | None = None
-        self._keys: OrderedDict[str, hsm.TokenKey] = OrderedDict()
-
-    def _open(self) -> hsm.Token:
-        with self._lock:
-            if self._token is None or self._token.closed:
-                with token_errors():
-                    self._token = hsm.Token.open(self._token_label, self._pin, module_path=self._module_path)
-                self._keys.clear()
-            return self._token
+        self._token = hsm.KeptToken(
+            token_label, pin, module_path=module_path or hsm.DEFAULT_MODULE_PATH, keys_kept=KEY_HANDLES_KEPT
+        )
 
     def token_key(self, key_ref: str) -> hsm.TokenKey:
         """A customer's key on the token (operators' checks, benchmarks); it signs only there."""
-        with self._lock, token_errors():
-            return self._key(key_ref)
-
-    def _key(self, key_ref: str) -> hsm.TokenKey:
-        """The token key of ``key_ref``; the handles of the most recently used keys are kept
-        (a look-up on the token costs two object searches)."""
-        token = self._open()
-        key = self._keys.get(key_ref)
-        if key is None:
-            key = token.get_key(self.label_of(key_ref))
-        self._remember(key_ref, key)
-        return key
-
-    def _remember(self, key_ref: str, key: hsm.TokenKey) -> None:
-        self._keys[key_ref] = key
-        self._keys.move_to_end(key_ref)
-        while len(self._keys) > KEY_HANDLES_KEPT:
-            self._keys.popitem(last=False)
+        with token_errors():
+            return self._token.key(self.label_of(key_ref))
 
     def close(self) -> None:
-        with self._lock:
-            if self._token is not None:
-                self._token.close()
-                self._token = None
+        self._token.close()
 
     @staticmethod
     def label_of(key_ref: str) -> str:
         return KEY_LABEL_PREFIX + key_ref
 
     def generate(self, key_ref: str) -> GeneratedKey:
-        with self._lock, token_errors():
-            key = self._open().generate_key_pair(self.label_of(key_ref), hsm.KeyAlgorithm.RSA_2048)
-            self._remember(key_ref, key)
+        label = self.label_of(key_ref)
+        with self._token.lock, token_errors():
+            key = self._token.token().generate_key_pair(label, hsm.KeyAlgorithm.RSA_2048)
+            self._token.remember(label, key)
         public = key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
@@ -186,8 +101,7 @@ class PKCS11KeyStore:
     ) -> bytes:
         if sealed is not None:
             raise ValueError(f"key {key_ref} is a sealed software key, not a key on this token")
-        with self._lock, token_errors():
-            key = self._key(key_ref)
+        key = self.token_key(key_ref)
         with token_errors():  # the token serializes its own operations
             return build_signed_data(
                 signed_content(message, purpose),
@@ -198,14 +112,76 @@ class PKCS11KeyStore:
 
     def protection(self, key_ref: str) -> hsm.KeyProtection:
         """How the token protects a customer's private key (sensitive, never extractable)."""
-        with self._lock, token_errors():
-            return self._key(key_ref).protection()
+        with token_errors():
+            return self.token_key(key_ref).protection()
 
     def discard(self, key_ref: str) -> None:
         """Destroy a customer's key pair (a purged customer); a key already gone is fine."""
-        with self._lock, token_errors():
-            self._keys.pop(key_ref, None)
+        label = self.label_of(key_ref)
+        with self._token.lock, token_errors():
+            self._token.forget(label)
             try:
-                self._open().delete_key_pair(self.label_of(key_ref))
+                self._token.token().delete_key_pair(label)
             except hsm.TokenObjectNotFound:
                 return
+
+
+class SealedKeyStore:
+    """The embedded ``FinCertKeyStore``: RSA-2048 keys sealed with AES-256-GCM (see the module
+    notes). A key is unsealed for one signature and not kept: a customer's private key is in
+    clear in memory only while it signs."""
+
+    def __init__(self, key_encryption_key: bytes) -> None:
+        if len(key_encryption_key) != 32:
+            raise ValueError("the key-encryption key must be 32 bytes")
+        self._aead = AESGCM(key_encryption_key)
+
+    def _aad(self, key_ref: str) -> bytes:
+        return f"netbank fincert key v1:{key_ref}".encode()
+
+    def _open(
+        self, key_ref: str, sealed: bytes, certificate_der: bytes
+    ) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+        plain = self._aead.decrypt(sealed[:12], sealed[12:], self._aad(key_ref))
+        # The sealed key was generated here and AES-GCM authenticates it (bound to its key
+        # reference): the RSA consistency check cryptography would run on loading it (about
+        # 30 ms, a hundred times the signature) cannot find anything the seal did not.
+        key = serialization.load_der_private_key(plain, password=None, unsafe_skip_rsa_key_validation=True)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ValueError("not an RSA key")
+        return key, x509.load_der_x509_certificate(certificate_der)
+
+    def generate(self, key_ref: str) -> GeneratedKey:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        plain = key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        nonce = os.urandom(12)
+        sealed = nonce + self._aead.encrypt(nonce, plain, self._aad(key_ref))
+        public = key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return GeneratedKey(public_key_der=public, sealed=sealed)
+
+    def sign_cms(
+        self,
+        key_ref: str,
+        sealed: bytes | None,
+        certificate_der: bytes,
+        *,
+        message: bytes,
+        purpose: SignaturePurpose,
+    ) -> bytes:
+        if sealed is None:
+            raise ValueError(f"key {key_ref} is not in the embedded key store")
+        key, certificate = self._open(key_ref, sealed, certificate_der)
+        return (
+            pkcs7.PKCS7SignatureBuilder()
+            .set_data(signed_content(message, purpose))
+            .add_signer(certificate, key, hashes.SHA256())
+            .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+        )
+
+    def discard(self, key_ref: str) -> None:
+        """F8: a sealed key exists only in its certificate row, which the purge clears
+        (``key_sealed``); the store keeps nothing of it."""
