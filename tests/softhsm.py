@@ -3,7 +3,7 @@
 financial certificate in ``tests/integration/test_fincert.py``).
 
 SoftHSM2 reads ``SOFTHSM2_CONF`` once, when the module is loaded, and sees only the tokens that
-existed then (``adapters/hsm.py``); those tests may run in one process in any order, so every
+existed then (``adapters/hsm/``); those tests may run in one process in any order, so every
 token any of them needs is initialised here, before the first load."""
 
 from __future__ import annotations

@@ -90,7 +90,7 @@ class Settings(BaseSettings):
 
     #: K1 institution PKI: the PKCS#11 module, the HSM token holding the CA keys (found by label)
     #: and its user PIN. Without a PIN the certificate version's PKI is off (K1_PKI_NOT_INITIALISED).
-    #: None = the Debian SoftHSM2 module (``adapters/hsm.py``); SoftHSM2 reads SOFTHSM2_CONF.
+    #: None = the Debian SoftHSM2 module (``adapters/hsm/``); SoftHSM2 reads SOFTHSM2_CONF.
     pkcs11_module: str | None = None
     hsm_token_label: str = "netbank-hsm"  # noqa: S105 - a token label, not a secret
     hsm_pin: str | None = Field(default=None, repr=False)

@@ -1,8 +1,8 @@
 """The certificate version's rules (SPEC K1, E1, E4): the institution's CA hierarchy, the
 customer's UKEY certificate and its states, and the canonical bytes a customer signs.
 
-Pure: no cryptography, no I/O. The X.509 work lives in ``adapters/pki.py``, the token work in
-``adapters/hsm.py``; the services combine them with these rules.
+Pure: no cryptography, no I/O. The X.509 work lives in ``adapters/pki/``, the token work in
+``adapters/hsm/``; the services combine them with these rules.
 
 Canonical transfer instruction (format ``NBTX1``)
 -------------------------------------------------
