@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import string
 
+from netbank.domain.customer import Customer
 from netbank.domain.errors import Code, RuleViolation
 from netbank.domain.policy import PasswordPolicy
+
+
+def identifiers_of(customer: Customer, registration_number: str) -> tuple[str, ...]:
+    """E13: what a customer's login password may not contain: the registration account
+    (card) number, the birth date and the mobile number."""
+    return (registration_number, customer.birth_date.strftime("%Y%m%d"), customer.mobile)
 
 
 def ensure_password_acceptable(

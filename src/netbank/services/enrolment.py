@@ -21,11 +21,10 @@ from netbank.domain.enrolment import (
 )
 from netbank.domain.errors import AuthenticationFailed, Code, Conflict, NotFound, RuleViolation
 from netbank.domain.identity import DocumentType, normalize_document_number
-from netbank.domain.password import ensure_password_acceptable
+from netbank.domain.password import ensure_password_acceptable, identifiers_of
 from netbank.domain.session import AuthLevel
 from netbank.services.auth import verify_account_pin
 from netbank.services.common import CustomerActor, Visitor, id_of, institution_by_code
-from netbank.services.counter.contract import password_identifiers
 from netbank.services.ports import Deps
 from netbank.services.strong_auth import require_level
 
@@ -80,7 +79,7 @@ def self_register(deps: Deps, actor: Visitor, cmd: SelfRegister) -> Contract:
             today=today,
         )
         ensure_password_acceptable(
-            cmd.login_password, policy.password, forbidden=password_identifiers(customer, account.number)
+            cmd.login_password, policy.password, forbidden=identifiers_of(customer, account.number)
         )
         contract = Contract(
             institution_id=id_of(inst),
@@ -188,7 +187,7 @@ def change_login_password(deps: Deps, actor: CustomerActor, cmd: ChangeLoginPass
         ensure_password_acceptable(
             cmd.new_password,
             policy.password,
-            forbidden=password_identifiers(customer, registration.number if registration else ""),
+            forbidden=identifiers_of(customer, registration.number if registration else ""),
         )
         contract.password_digest = deps.hasher.hash(cmd.new_password, policy.password)
         uow.audit.append(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from netbank.domain.account import Account
 from netbank.domain.counter import TransactionCode
-from netbank.domain.customer import Customer, ensure_eligible, mask_phone, normalize_phone
+from netbank.domain.customer import ensure_eligible, mask_phone, normalize_phone
 from netbank.domain.enrolment import (
     AccountLink,
     Channel,
@@ -26,7 +26,7 @@ from netbank.domain.enrolment import (
     ensure_registration_account_kind,
 )
 from netbank.domain.errors import Code, NotFound, RuleViolation
-from netbank.domain.password import ensure_password_acceptable
+from netbank.domain.password import ensure_password_acceptable, identifiers_of
 from netbank.domain.policy import Policy
 from netbank.services.common import Receipt, TellerActor, id_of
 from netbank.services.counter.desk import (
@@ -39,11 +39,6 @@ from netbank.services.counter.desk import (
 )
 from netbank.services.ports import Deps
 from netbank.services.strong_auth import provision_totp, retire_totp
-
-
-def password_identifiers(customer: Customer, registration_number: str) -> tuple[str, ...]:
-    """E13: what a login password may not contain (the card number, birth date, mobile)."""
-    return (registration_number, customer.birth_date.strftime("%Y%m%d"), customer.mobile)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,7 +106,7 @@ def _add_contract(desk: Desk, cmd: AddContract) -> Done:
     )
     medium = cmd.medium(policy)
     ensure_password_acceptable(
-        cmd.login_password, policy.password, forbidden=password_identifiers(customer, account.number)
+        cmd.login_password, policy.password, forbidden=identifiers_of(customer, account.number)
     )
     contract = Contract(
         institution_id=desk.actor.institution_id,

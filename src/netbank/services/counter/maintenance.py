@@ -10,9 +10,8 @@ from netbank.domain.counter import TransactionCode
 from netbank.domain.customer import mask_phone, normalize_phone
 from netbank.domain.enrolment import Contract, Version
 from netbank.domain.errors import Code, Conflict, RuleViolation
-from netbank.domain.password import ensure_password_acceptable
+from netbank.domain.password import ensure_password_acceptable, identifiers_of
 from netbank.services.common import Receipt, TellerActor, id_of
-from netbank.services.counter.contract import password_identifiers
 from netbank.services.counter.desk import Desk, Done, WithRegistrationAccount, at_the_counter
 from netbank.services.ports import Deps
 from netbank.services.strong_auth import provision_totp
@@ -36,7 +35,7 @@ def _reset_login_password(desk: Desk, cmd: ResetLoginPassword) -> Done:
     ensure_password_acceptable(
         cmd.new_password,
         policy.password,
-        forbidden=password_identifiers(desk.customer, desk.account.number),
+        forbidden=identifiers_of(desk.customer, desk.account.number),
     )
     was_locked = contract.password_locked
     contract.reset_password(desk.deps.hasher.hash(cmd.new_password, policy.password))
