@@ -7,8 +7,7 @@ Each route calls the service function the matching route of ``api/routers/custom
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import partial
 from typing import Annotated
@@ -33,7 +32,15 @@ from netbank.entrypoints.web.common import (
     render,
     start_session,
 )
-from netbank.entrypoints.web.forms import Refusal, amount_in_minor_units, form_model, validated
+from netbank.entrypoints.web.forms import (
+    Refusal,
+    amount_in_minor_units,
+    form_model,
+    new_idempotency_key,
+    typed,
+    typed_form,
+    validated,
+)
 from netbank.entrypoints.web.submit import run
 from netbank.services import auth, payments, queries, statements
 from netbank.services import limits as limit_rules
@@ -247,7 +254,7 @@ class TransferForm:
     """The transfer form as typed; the idempotency key is minted once per rendered form, so a
     double click or a resubmitted page never moves money twice."""
 
-    idempotency_key: str
+    idempotency_key: str = field(default_factory=new_idempotency_key)
     from_account: str = ""
     target: str = "own"
     own_account: str = ""
@@ -259,7 +266,7 @@ class TransferForm:
     def to_account(self) -> str:
         """The payee account: one of the customer's, or another customer's (the service tells
         which from the account it locks; the choice here only picks the field)."""
-        return self.own_account if self.target == "own" else self.other_account.strip()
+        return self.other_account.strip() if self.target == "other" else self.own_account
 
     def fields(self) -> dict[str, str]:
         """The form as typed, carried through a step-up."""
@@ -278,30 +285,6 @@ class TransferForm:
             },
         )
         return body.command()
-
-
-async def transfer_form_of(request: Request) -> TransferForm:
-    """The transfer form as typed (bounded lengths; the API's model checks the rest)."""
-    posted = await request.form()
-
-    def field(name: str, default: str = "", size: int = 32) -> str:
-        value = posted.get(name)
-        return value[:size] if isinstance(value, str) else default
-
-    return TransferForm(
-        idempotency_key=field("idempotency_key", size=64) or new_idempotency_key(),
-        from_account=field("from_account"),
-        target="other" if field("target") == "other" else "own",
-        own_account=field("own_account"),
-        other_account=field("other_account"),
-        amount=field("amount", size=24),
-        reference=field("reference", size=140),
-    )
-
-
-def new_idempotency_key() -> str:
-    """The key a rendered payment form carries (one per form: a resubmission is a replay)."""
-    return "web-" + secrets.token_urlsafe(18)
 
 
 def _transfer_page(
@@ -329,7 +312,7 @@ def _transfer_page(
 
 @router.get("/transfer", response_class=HTMLResponse)
 def transfer_form(request: Request, actor: WebCustomer, deps: DepsDep) -> HTMLResponse:
-    return _transfer_page(request, deps, actor, TransferForm(idempotency_key=new_idempotency_key()))
+    return _transfer_page(request, deps, actor, TransferForm())
 
 
 @router.post("/transfer", response_class=HTMLResponse)
@@ -338,7 +321,7 @@ def transfer(
     actor: WebCustomer,
     deps: DepsDep,
     _csrf: CSRFChecked,
-    form: Annotated[TransferForm, Depends(transfer_form_of)],
+    form: Annotated[TransferForm, Depends(typed_form(TransferForm))],
 ) -> Response:
     """``POST /api/v1/me/transfers`` as a form. A step-up answer shows the step-up page, which
     keeps what was typed (and the idempotency key) for the resubmission."""
@@ -373,16 +356,7 @@ def _resume_transfer(
 ) -> HTMLResponse:
     """After a step-up: the transfer form again, filled in (same idempotency key), for the
     customer to confirm."""
-    f = resume.fields
-    form = TransferForm(
-        idempotency_key=f.get("idempotency_key") or new_idempotency_key(),
-        from_account=f.get("from_account", ""),
-        target="other" if f.get("target") == "other" else "own",
-        own_account=f.get("own_account", ""),
-        other_account=f.get("other_account", ""),
-        amount=f.get("amount", ""),
-        reference=f.get("reference", ""),
-    )
+    form = typed(TransferForm, resume.fields)
     return _transfer_page(request, deps, actor, form, notice="web.step_up.done")
 
 

@@ -8,9 +8,11 @@ for their own readers; path parameters of the same name are taken as if posted."
 
 from __future__ import annotations
 
+import dataclasses
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -21,6 +23,10 @@ from netbank.domain.errors import Code, DomainError, InvalidRequest
 from netbank.entrypoints.web.common import locale_of, message_of, parse_amount
 
 M = TypeVar("M", bound=BaseModel)
+F = TypeVar("F")
+
+#: The longest text a typed form keeps of a field (the API's model then checks it).
+LONGEST_TYPED = 140
 
 
 @dataclass(frozen=True)
@@ -83,3 +89,29 @@ def amount_in_minor_units(text: str, currency: str, field: str = "amount") -> in
     if minor is None:
         raise InvalidRequest(Code.REQUEST_VALIDATION, field=field)
     return minor
+
+
+def new_idempotency_key() -> str:
+    """The key a rendered payment form carries (one per form: a resubmission is a replay)."""
+    return "web-" + secrets.token_urlsafe(18)
+
+
+def typed(form: type[F], values: Mapping[str, Any]) -> F:
+    """A form dataclass of text fields (a payment form) as typed: the given values of its
+    fields, cut at :data:`LONGEST_TYPED`; its defaults for the rest. Kept as typed so that the
+    page can show it again; the API's model checks it when it becomes a command."""
+    given = {
+        f.name: value[:LONGEST_TYPED]
+        for f in dataclasses.fields(form)  # type: ignore[arg-type]
+        if isinstance(value := values.get(f.name), str) and value
+    }
+    return form(**given)
+
+
+def typed_form(form: type[F]) -> Callable[[Request], Awaitable[F]]:
+    """A route dependency: the posted form as :func:`typed` reads it."""
+
+    async def read(request: Request) -> F:
+        return typed(form, await request.form())
+
+    return read

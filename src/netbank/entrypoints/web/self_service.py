@@ -10,7 +10,7 @@ refusals are shown with their code and message."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Annotated
 
@@ -36,8 +36,16 @@ from netbank.entrypoints.web.common import (
     redirect,
     render,
 )
-from netbank.entrypoints.web.customer import new_idempotency_key
-from netbank.entrypoints.web.forms import Refusal, amount_in_minor_units, form_model, text_of, validated
+from netbank.entrypoints.web.forms import (
+    Refusal,
+    amount_in_minor_units,
+    form_model,
+    new_idempotency_key,
+    text_of,
+    typed,
+    typed_form,
+    validated,
+)
 from netbank.entrypoints.web.submit import run
 from netbank.services import auth, enrolment, payments, queries
 from netbank.services import limits as limit_rules
@@ -63,7 +71,7 @@ def _currency(deps: Deps, actor: CustomerActor) -> str:
 class BillForm:
     """The bill form as typed; the idempotency key is minted once per rendered form."""
 
-    idempotency_key: str
+    idempotency_key: str = field(default_factory=new_idempotency_key)
     from_account: str = ""
     payee_code: str = ""
     bill_reference: str = ""
@@ -118,24 +126,7 @@ def _bill_page(
 
 @router.get("/bills", response_class=HTMLResponse)
 def bill_form(request: Request, actor: WebCustomer, deps: DepsDep) -> HTMLResponse:
-    return _bill_page(request, deps, actor, BillForm(idempotency_key=new_idempotency_key()))
-
-
-async def bill_form_of(request: Request) -> BillForm:
-    """The bill form as typed (bounded lengths; the API's model checks the rest)."""
-    posted = await request.form()
-
-    def field(name: str, size: int = 32) -> str:
-        value = posted.get(name)
-        return value[:size] if isinstance(value, str) else ""
-
-    return BillForm(
-        idempotency_key=field("idempotency_key", 64) or new_idempotency_key(),
-        from_account=field("from_account"),
-        payee_code=field("payee_code"),
-        bill_reference=field("bill_reference", 140),
-        amount=field("amount", 24),
-    )
+    return _bill_page(request, deps, actor, BillForm())
 
 
 @router.post("/bills", response_class=HTMLResponse)
@@ -144,7 +135,7 @@ def pay_bill(
     actor: WebCustomer,
     deps: DepsDep,
     _csrf: CSRFChecked,
-    form: Annotated[BillForm, Depends(bill_form_of)],
+    form: Annotated[BillForm, Depends(typed_form(BillForm))],
 ) -> Response:
     """``POST /api/v1/me/bill-payments`` as a form; a step-up answer keeps what was typed."""
     return run(
@@ -166,14 +157,7 @@ def pay_bill(
 
 
 def _resume_bill(request: Request, deps: Deps, actor: CustomerActor, resume: step_up.Resume) -> HTMLResponse:
-    f = resume.fields
-    form = BillForm(
-        idempotency_key=f.get("idempotency_key") or new_idempotency_key(),
-        from_account=f.get("from_account", ""),
-        payee_code=f.get("payee_code", ""),
-        bill_reference=f.get("bill_reference", ""),
-        amount=f.get("amount", ""),
-    )
+    form = typed(BillForm, resume.fields)
     return _bill_page(request, deps, actor, form, notice="web.step_up.done_form")
 
 
