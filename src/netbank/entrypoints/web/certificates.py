@@ -26,7 +26,7 @@ from netbank.domain import fincert as fc
 from netbank.domain.errors import Code, DomainError, NotFound, PermissionDenied, StepUpRequired
 from netbank.domain.institution import Institution
 from netbank.domain.otp import ChallengeChannel
-from netbank.entrypoints.api.deps import ClientDep, DepsDep
+from netbank.entrypoints.api.deps import DepsDep, VisitorDep
 from netbank.entrypoints.api.errors import status_of
 from netbank.entrypoints.web import step_up
 from netbank.entrypoints.web.common import (
@@ -38,8 +38,8 @@ from netbank.entrypoints.web.common import (
     session_token,
 )
 from netbank.entrypoints.web.forms import Refusal, refusal_of, text_of
-from netbank.services import auth, fincert, fincert_devices, ukey
-from netbank.services.common import CustomerActor
+from netbank.services import auth, fincert, ukey
+from netbank.services.common import CustomerActor, Visitor
 from netbank.services.fincert import CertificateView, FlowView
 from netbank.services.ports import Deps
 
@@ -193,9 +193,10 @@ def issue(
         return _issue_page(request, deps, actor, refusal=refusal, status=422)
     try:
         if mode == "reissue":
-            view = fincert.reissue_certificate(deps, actor, pin)
+            view = fincert.reissue_certificate(deps, actor, fincert.ReissueCertificate(pin=pin))
         else:
-            view = fincert.issue_certificate(deps, actor, pin, confirm_revoke_other=confirm_revoke_other)
+            command = fincert.IssueCertificate(pin=pin, confirm_revoke_other=confirm_revoke_other)
+            view = fincert.issue_certificate(deps, actor, command)
     except StepUpRequired as exc:
         return step_up.step_up_required(request, deps, actor, exc, step_up.page_resume("/certificates/issue"))
     except DomainError as exc:
@@ -242,7 +243,7 @@ def _manage_page(
         this_institution=actor.institution_code,
         registered_here=certificate is not None
         and any(r.institution_code == actor.institution_code for r in certificate.registrations),
-        devices=fincert_devices.my_devices(deps, actor) if deps.fincert is not None else [],
+        devices=fincert.my_devices(deps, actor) if deps.fincert is not None else [],
         refusal=refusal,
         notice=notice or _notice_after_step_up(request),
     )
@@ -263,7 +264,7 @@ def disconnect_device(
     """F8: ``DELETE /api/v1/me/fincert/devices/{id}``: the device's token is cleared and its
     connection ends."""
     try:
-        fincert_devices.revoke_my_device(deps, actor, device_id)
+        fincert.revoke_my_device(deps, actor, fincert.RevokeMyDevice(device_id))
     except DomainError as exc:
         return _manage_page(request, deps, actor, refusal=refusal_of(request, exc), status=status_of(exc))
     return redirect("/certificates/manage?done=device")
@@ -273,7 +274,7 @@ def disconnect_device(
 def release(request: Request, actor: WebCustomer, deps: DepsDep, _csrf: CSRFChecked) -> Response:
     """F4 해제: ``DELETE /api/v1/me/fincert/registration``: here only; valid elsewhere."""
     try:
-        fincert.release_registration(deps, actor)
+        fincert.release_registration(deps, actor, fincert.ReleaseRegistration())
     except DomainError as exc:
         return _manage_page(request, deps, actor, refusal=refusal_of(request, exc), status=422)
     return redirect("/certificates?done=released")
@@ -293,7 +294,7 @@ def revoke(
         refusal = Refusal("REQUEST_VALIDATION", text_of(request, "web.cert.revoke_confirm_missing"))
         return _manage_page(request, deps, actor, refusal=refusal, status=422)
     try:
-        fincert.revoke_certificate(deps, actor)
+        fincert.revoke_certificate(deps, actor, fincert.RevokeCertificate())
     except StepUpRequired as exc:
         return step_up.step_up_required(
             request, deps, actor, exc, step_up.page_resume("/certificates/manage")
@@ -307,7 +308,7 @@ def revoke(
 def suspend(request: Request, actor: WebCustomer, deps: DepsDep, _csrf: CSRFChecked) -> HTMLResponse:
     """F4 정지: ``POST /api/v1/me/fincert/suspend``."""
     try:
-        fincert.suspend_certificate(deps, actor)
+        fincert.suspend_certificate(deps, actor, fincert.SuspendCertificate())
     except DomainError as exc:
         return _manage_page(request, deps, actor, refusal=refusal_of(request, exc), status=422)
     return _manage_page(request, deps, actor, notice="web.cert.suspended")
@@ -317,7 +318,7 @@ def suspend(request: Request, actor: WebCustomer, deps: DepsDep, _csrf: CSRFChec
 def restore(request: Request, actor: WebCustomer, deps: DepsDep, _csrf: CSRFChecked) -> HTMLResponse:
     """F4 정지 해제: ``POST /api/v1/me/fincert/restore``, in a strong session."""
     try:
-        fincert.restore_certificate(deps, actor)
+        fincert.restore_certificate(deps, actor, fincert.RestoreCertificate())
     except StepUpRequired as exc:
         return step_up.step_up_required(
             request, deps, actor, exc, step_up.page_resume("/certificates/manage")
@@ -368,7 +369,7 @@ def change_pin(
         refusal = Refusal("REQUEST_VALIDATION", text_of(request, "web.cert.pin_mismatch"))
         return _pin_page(request, deps, actor, refusal=refusal, status=422)
     try:
-        fincert.change_pin(deps, actor, old_pin, new_pin)
+        fincert.change_pin(deps, actor, fincert.ChangePIN(old_pin=old_pin, new_pin=new_pin))
     except DomainError as exc:
         return _pin_page(request, deps, actor, refusal=refusal_of(request, exc), status=422)
     return _pin_page(request, deps, actor, notice="web.cert.pin_changed")
@@ -483,7 +484,7 @@ def register_start(request: Request, deps: DepsDep) -> HTMLResponse:
 def register_identity(
     request: Request,
     deps: DepsDep,
-    client: ClientDep,
+    visitor: VisitorDep,
     _csrf: CSRFChecked,
     institution: Annotated[str, Form(max_length=16)],
     name: Annotated[str, Form(max_length=100)],
@@ -491,7 +492,10 @@ def register_identity(
 ) -> HTMLResponse:
     """F3 step 1: ``POST .../fincert/registrations``."""
     try:
-        flow = fincert.start_registration(deps, institution, name, resident_number, client)
+        command = fincert.StartRegistration(
+            institution_code=institution, name=name, resident_number=resident_number
+        )
+        flow = fincert.start_registration(deps, visitor, command)
     except DomainError as exc:
         return _flow_refused(request, deps, 1, institution, exc)
     response = _step_page(request, deps, 2, institution=institution, flow=flow)
@@ -503,7 +507,7 @@ def register_identity(
 def register_send_code(
     request: Request,
     deps: DepsDep,
-    client: ClientDep,
+    visitor: VisitorDep,
     _csrf: CSRFChecked,
     channel: Annotated[ChallengeChannel, Form()],
 ) -> HTMLResponse:
@@ -513,7 +517,8 @@ def register_send_code(
         return found
     institution, handle = found
     try:
-        flow = fincert.send_registration_code(deps, institution, handle, channel, client)
+        command = fincert.SendRegistrationCode(institution_code=institution, handle=handle, channel=channel)
+        flow = fincert.send_registration_code(deps, visitor, command)
     except DomainError as exc:
         return _flow_refused(request, deps, 2, institution, exc)
     return _step_page(request, deps, 2, institution=institution, flow=flow, channel=channel.value)
@@ -533,7 +538,10 @@ def register_verify_code(
         return found
     institution, handle = found
     try:
-        flow = fincert.verify_registration_code(deps, institution, handle, code.strip())
+        command = fincert.VerifyRegistrationCode(
+            institution_code=institution, handle=handle, code=code.strip()
+        )
+        flow = fincert.verify_registration_code(deps, Visitor(), command)
     except DomainError as exc:
         over = exc.code in _FLOW_OVER
         response = _step_page(
@@ -566,8 +574,11 @@ def register_medium(
         return found
     institution, handle = found
     try:
-        flow = fincert.verify_without_medium(deps, institution, handle, resident_number, mobile)
-        certificates = fincert.registration_certificates(deps, institution, handle)
+        command = fincert.VerifyWithoutMedium(
+            institution_code=institution, handle=handle, resident_number=resident_number, mobile=mobile
+        )
+        flow = fincert.verify_without_medium(deps, Visitor(), command)
+        certificates = fincert.registration_certificates(deps, Visitor(), institution, handle)
     except DomainError as exc:
         return _flow_refused(request, deps, 3, institution, exc)
     return _step_page(request, deps, 4, institution=institution, flow=flow, certificates=certificates)
@@ -587,13 +598,16 @@ def register_complete(
         return found
     institution, handle = found
     try:
-        view = fincert.complete_registration(deps, institution, handle, serial, pin)
+        command = fincert.CompleteRegistration(
+            institution_code=institution, handle=handle, serial=serial, pin=pin
+        )
+        view = fincert.complete_registration(deps, Visitor(), command)
     except DomainError as exc:
         over = exc.code in _FLOW_OVER
         certificates: list[CertificateView] = []
         if not over:
             try:
-                certificates = fincert.registration_certificates(deps, institution, handle)
+                certificates = fincert.registration_certificates(deps, Visitor(), institution, handle)
             except DomainError:
                 over = True
         response = _step_page(
