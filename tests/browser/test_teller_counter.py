@@ -190,7 +190,12 @@ def test_a_teller_cannot_act_for_another_institutions_customer(
     kb.check("other-institutions-customer")
     answer = kb.page.request.post(
         f"{kb.base_url}/teller/customers/{number}/counter/card-loss",
-        form={"csrf_token": token, "identity_check_id": str(check_id), "account_number": card, "kind": "verbal"},
+        form={
+            "csrf_token": token,
+            "identity_check_id": str(check_id),
+            "account_number": card,
+            "kind": "verbal",
+        },
         headers={"Accept-Language": lang},
     )
     assert answer.status == 404
