@@ -25,7 +25,7 @@ CMS_BASE64 = "A" * 2400
 class SignRequest(BaseModel):
     pin: str
     purpose: str
-    message_base64: str
+    message: str
 
 
 class SignResponse(BaseModel):

@@ -389,7 +389,7 @@ def init_certificate_authorities(deps: Deps) -> list[str]:
                 made.append(f"{code} PKI")
     if deps.fincert is not None:
         try:
-            fincert.init_service_ca(deps)
+            fincert.init_service_ca(deps, LOADER, fincert.InitServiceCA())
         except DomainError as exc:
             if exc.code is not Code.F1_CA_ALREADY_INITIALISED:
                 raise

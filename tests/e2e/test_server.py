@@ -326,13 +326,13 @@ def test_the_demo_as_make_run_sets_it_up_has_each_institutions_pki_and_the_finan
         signed = http.post(
             "/api/v1/me/fincert/sign",
             headers=headers,
-            json={"pin": "480135", "purpose": "02", "message_base64": base64.b64encode(message).decode()},
+            json={"pin": "480135", "purpose": "02", "message": base64.b64encode(message).decode()},
         )
         assert signed.status_code == 200, signed.text
         checked = http.post("/api/v1/fincert/verify", json={"cms_base64": signed.json()["cms_base64"]})
         assert checked.status_code == 200, checked.text
         assert checked.json()["serial"] == issued.json()["serial"]
-        assert base64.b64decode(checked.json()["message_base64"]) == message
+        assert base64.b64decode(checked.json()["message"]) == message
 
     # K1 at the counter: 张伟 (certificate version) buys one of the demo's blank UKEYs.
     serial = sell_demo_ukey(server.base_url, UKEYS[0], PIN)["details"]["certificate_serial"]

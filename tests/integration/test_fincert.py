@@ -110,7 +110,7 @@ def world(client: TestClient, app_state: App) -> Api:
     institutions.sync_institutions(deps, OPERATOR)
     for inst in KOREAN:
         load_korean(deps, inst, deps.today_in("Asia/Seoul"))
-    fincert.init_service_ca(deps)
+    fincert.init_service_ca(deps, OPERATOR, fincert.InitServiceCA())
     return Api(client, app_state.engine)
 
 
@@ -467,7 +467,7 @@ def test_a_wrong_pin_at_registration_is_counted_and_five_lock_the_certificate_un
     r = api.post(f"{ME}/pin", ksfc, old_pin=PIN, new_pin="246813")
     assert r.status_code == 423 and r.json()["error"]["code"] == "F5_PIN_LOCKED"
     for lang in LANGS:
-        assert api.post(f"{ME}/sign", ksfc, lang, pin=PIN, purpose="02", message_base64="").status_code == 423
+        assert api.post(f"{ME}/sign", ksfc, lang, pin=PIN, purpose="02", message="").status_code == 423
     # Only a re-issue helps.
     r = api.post(f"{ME}/reissue", strong(api, outbox, "kb"), pin="246813")
     assert r.status_code == 201 and r.json()["pin_locked"] is False
@@ -538,7 +538,7 @@ def test_suspend_restore_change_pin_and_revoke_only_at_the_issuing_bank(world: A
     assert api.post(f"{ME}/suspend", ksfc).status_code == 204
     refused_in_every_language(api, 409, "F4_ALREADY_SUSPENDED", f"{ME}/suspend", ksfc)
     refused_in_every_language(
-        api, 422, "F4_CERTIFICATE_SUSPENDED", f"{ME}/sign", ksfc, pin=PIN, purpose="01", message_base64=""
+        api, 422, "F4_CERTIFICATE_SUSPENDED", f"{ME}/sign", ksfc, pin=PIN, purpose="01", message=""
     )
     assert api.post(f"{ME}/restore", strong(api, outbox, "ksfc")).status_code == 204
     refused_in_every_language(api, 409, "F4_NOT_SUSPENDED", f"{ME}/restore", strong(api, outbox, "ksfc"))
@@ -626,7 +626,7 @@ def test_renewal_only_in_the_last_30_days_and_only_at_the_issuing_bank(
         login(api, "ksfc"),
         pin=PIN,
         purpose="99",
-        message_base64="",
+        message="",
     )
 
 
@@ -642,7 +642,7 @@ def test_a_signature_verifies_with_openssl_cms_and_a_login_signature_raises_the_
     register(api, outbox, "ksfc", "sms")
     ksfc = login(api, "ksfc")
     message = b"transfer 50000 KRW to 1002000000002"
-    r = api.post(f"{ME}/sign", ksfc, pin=PIN, purpose="02", message_base64=base64.b64encode(message).decode())
+    r = api.post(f"{ME}/sign", ksfc, pin=PIN, purpose="02", message=base64.b64encode(message).decode())
     assert r.status_code == 200, r.text
     cms = base64.b64decode(r.json()["cms_base64"])
     ca = api.client.get("/api/v1/fincert/ca").json()
@@ -664,7 +664,7 @@ def test_a_signature_verifies_with_openssl_cms_and_a_login_signature_raises_the_
     assert result.returncode == 0, result.stderr
     assert result.stdout == b"netbank-fincert/1 purpose=02\n" + message
     verified = api.post("/api/v1/fincert/verify", cms_base64=r.json()["cms_base64"]).json()
-    assert verified["purpose"] == "02" and base64.b64decode(verified["message_base64"]) == message
+    assert verified["purpose"] == "02" and base64.b64decode(verified["message"]) == message
     tampered = bytearray(cms)
     index = bytes(cms).index(b"50000")
     tampered[index] = ord("9")
@@ -689,7 +689,7 @@ def test_a_token_failure_after_the_pin_check_is_a_clear_refusal_recorded_in_the_
         key_ref = conn.execute(select(fincert_certificates.c.key_ref)).scalar_one()
     assert deps.fincert is not None
     deps.fincert.keys.discard(key_ref)  # the key is gone from the token
-    r = api.post(f"{ME}/sign", kb, pin=PIN, purpose="02", message_base64="")
+    r = api.post(f"{ME}/sign", kb, pin=PIN, purpose="02", message="")
     assert r.status_code == 422 and r.json()["error"]["code"] == "K1_TOKEN_ERROR", r.text
     with deps.uow(readonly=True) as uow:
         events = [entry.event for entry in uow.audit.recent("kb", 2)]
@@ -712,7 +712,7 @@ def test_parallel_wrong_pins_cannot_beat_the_lock_out_counter(world: Api, outbox
     def attempt() -> None:
         barrier.wait()
         try:
-            fincert.change_pin(deps, actor, "999999", "246813")
+            fincert.change_pin(deps, actor, fincert.ChangePIN(old_pin="999999", new_pin="246813"))
             results.append("changed")
         except DomainError as exc:
             results.append(exc.code.value)
@@ -754,7 +754,7 @@ def test_one_service_serves_every_institution_with_keys_it_keeps(
     issue(world, outbox, "shinhan")
     register(world, outbox, "ksfc", "ars")
     for inst in ("shinhan", "ksfc"):
-        r = world.post(f"{ME}/sign", login(world, inst), pin=PIN, purpose="99", message_base64="")
+        r = world.post(f"{ME}/sign", login(world, inst), pin=PIN, purpose="99", message="")
         assert r.status_code == 200, r.text
     with world.engine.connect() as conn:
         row = conn.execute(
@@ -774,7 +774,7 @@ def test_the_service_refuses_without_configuration_and_its_ca_is_created_once(
     world: Api, app_state: App, outbox: Outbox
 ) -> None:
     with pytest.raises(DomainError) as exc:
-        fincert.init_service_ca(app_state.deps)
+        fincert.init_service_ca(app_state.deps, OPERATOR, fincert.InitServiceCA())
     assert exc.value.code.value == "F1_CA_ALREADY_INITIALISED"
     unconfigured = replace(app_state, deps=replace(app_state.deps, fincert=None))
     with TestClient(create_app(unconfigured), raise_server_exceptions=False) as client:

@@ -37,8 +37,8 @@ from netbank.bootstrap import App
 from netbank.demo import KOREAN, LOGIN_PASSWORD, kr_rrn
 from netbank.domain.errors import DomainError
 from netbank.domain.fincert import SignaturePurpose
-from netbank.services import fincert_devices as devices_service
-from tests.builders import Api, bearer
+from netbank.services import fincert
+from tests.builders import OPERATOR, Api, bearer
 from tests.e2e.serverproc import netbank_env
 from tests.integration.test_fincert import (
     HONG,
@@ -485,12 +485,12 @@ def test_every_use_of_the_cloud_records_the_persons_last_activity(
     assert from_device(api, AUTO, token).status_code == 200
     assert last_active(api) == [clock.now()]  # auto-connecting
     clock.advance(timedelta(days=10))
-    r = api.post(f"{ME}/sign", login(api, "kb"), pin=PIN, purpose="02", message_base64="dHJhbnNmZXI=")
+    r = api.post(f"{ME}/sign", login(api, "kb"), pin=PIN, purpose="02", message="dHJhbnNmZXI=")
     assert r.status_code == 200, r.text
     assert last_active(api) == [clock.now()]  # signing
     signed_at = clock.now()
     clock.advance(timedelta(days=10))
-    r = api.post(f"{ME}/sign", login(api, "kb"), pin="111112", purpose="01", message_base64="eA==")
+    r = api.post(f"{ME}/sign", login(api, "kb"), pin="111112", purpose="01", message="eA==")
     assert r.status_code == 401, r.text
     assert last_active(api) == [signed_at]  # a wrong PIN is no use
 
@@ -508,7 +508,7 @@ def test_the_purge_deletes_exactly_the_people_unused_for_12_months_with_their_ce
     clock.advance(timedelta(days=180))
     # 김영희 uses the cloud (a signature at Shinhan); 홍길동 does not come back.
     kim_login = api.customer_token("shinhan", card_of_kim("shinhan"))
-    r = api.post(f"{ME}/sign", kim_login, pin="975318", purpose="99", message_base64="aGk=")
+    r = api.post(f"{ME}/sign", kim_login, pin="975318", purpose="99", message="aGk=")
     assert r.status_code == 200, r.text
     with api.engine.connect() as conn:
         hong_key = conn.execute(
@@ -518,14 +518,14 @@ def test_the_purge_deletes_exactly_the_people_unused_for_12_months_with_their_ce
 
     # One day short of 12 months: nobody is due.
     clock.set(t0.replace(year=t0.year + 1) - timedelta(days=1))
-    assert devices_service.purge_unused(deps).people == 0
+    assert fincert.purge_unused(deps, OPERATOR, fincert.PurgeUnused()).people == 0
     clock.set(t0.replace(year=t0.year + 1) + timedelta(days=1))
     before = business_state(api)
-    dry = devices_service.purge_unused(deps, dry_run=True)
+    dry = fincert.purge_unused(deps, OPERATOR, fincert.PurgeUnused(dry_run=True))
     assert (dry.dry_run, dry.people, dry.certificates, dry.devices) == (True, 1, 1, 1)
     assert business_state(api) == before, "a dry run changed the database"
 
-    done = devices_service.purge_unused(deps)
+    done = fincert.purge_unused(deps, OPERATOR, fincert.PurgeUnused())
     assert (done.people, done.certificates, done.registrations, done.devices) == (1, 1, 1, 1)
     with api.engine.connect() as conn:
         certificates = {r.serial: r for r in conn.execute(select(fincert_certificates)).mappings().all()}
@@ -567,7 +567,7 @@ def test_the_purge_deletes_exactly_the_people_unused_for_12_months_with_their_ce
     r = from_device(api, AUTO, token)
     assert r.status_code == 401 and error_code(r) == "F8_DEVICE_TOKEN_UNKNOWN", r.text
     before = business_state(api)
-    again = devices_service.purge_unused(deps)
+    again = fincert.purge_unused(deps, OPERATOR, fincert.PurgeUnused())
     assert (again.people, again.certificates, again.devices) == (0, 0, 0)
     assert business_state(api) == before
     # 홍길동 may come back: a bank issues a new certificate (his record at the bank remains).
@@ -583,12 +583,12 @@ def test_two_purges_at_once_delete_each_person_once(
     issue(api, outbox, "kb")
     kim_certificate(api, outbox)
     clock.set(t0.replace(year=t0.year + 2))
-    reports: list[devices_service.PurgeReport] = []
+    reports: list[fincert.PurgeReport] = []
     errors: list[BaseException] = []
 
     def run_purge() -> None:
         try:
-            reports.append(devices_service.purge_unused(deps))
+            reports.append(fincert.purge_unused(deps, OPERATOR, fincert.PurgeUnused()))
         except BaseException as exc:
             errors.append(exc)
 

@@ -35,7 +35,7 @@ from netbank.bootstrap import App
 from netbank.domain.errors import DomainError
 from netbank.entrypoints.api.app import create_app
 from netbank.services import fincert
-from tests.builders import Api
+from tests.builders import OPERATOR, Api
 from tests.e2e.serverproc import netbank_env
 from tests.integration.test_fincert import (
     ME,
@@ -234,7 +234,7 @@ def test_after_a_renewal_the_old_serial_is_revoked_as_superseded_and_the_new_one
         url = f"{server}/api/v1/fincert/ocsp"
         kb = login(api, "kb")
         message = base64.b64encode(b"pay 1").decode()
-        r = api.post(f"{ME}/sign", kb, pin=PIN, purpose="02", message_base64=message)
+        r = api.post(f"{ME}/sign", kb, pin=PIN, purpose="02", message=message)
         assert r.status_code == 200, r.text
         signed_before = r.json()["cms_base64"]
         assert api.post("/api/v1/fincert/verify", cms_base64=signed_before).status_code == 200
@@ -258,7 +258,7 @@ def test_after_a_renewal_the_old_serial_is_revoked_as_superseded_and_the_new_one
         for lang in ("ko", "zh", "en"):
             r = api.post("/api/v1/fincert/verify", None, lang, cms_base64=signed_before)
             assert r.status_code == 422 and r.json()["error"]["code"] == "F4_CERTIFICATE_REVOKED", r.text
-        r = api.post(f"{ME}/sign", login(api, "kb"), pin=PIN, purpose="02", message_base64=message)
+        r = api.post(f"{ME}/sign", login(api, "kb"), pin=PIN, purpose="02", message=message)
         assert r.status_code == 200, r.text
         assert api.post("/api/v1/fincert/verify", cms_base64=r.json()["cms_base64"]).status_code == 200
 
@@ -319,7 +319,7 @@ def test_a_signature_of_a_suspended_or_revoked_certificate_is_refused_with_its_o
     api = world
     issue(api, outbox, "kb")
     kb = login(api, "kb")
-    r = api.post(f"{ME}/sign", kb, pin=PIN, purpose="02", message_base64=base64.b64encode(b"pay 1").decode())
+    r = api.post(f"{ME}/sign", kb, pin=PIN, purpose="02", message=base64.b64encode(b"pay 1").decode())
     assert r.status_code == 200, r.text
     cms = r.json()["cms_base64"]
     assert api.post("/api/v1/fincert/verify", cms_base64=cms).status_code == 200
@@ -345,7 +345,7 @@ def test_init_ca_makes_the_ocsp_signer_once_and_adds_it_to_a_deployment_without_
     signer, created = service_ca.ensure_ocsp_signer(issuing, deps.clock.now())
     assert not created and signer.key_label == ocsp_signer_label(issuing.key_label)
     with pytest.raises(DomainError) as exc:
-        fincert.init_service_ca(deps)
+        fincert.init_service_ca(deps, OPERATOR, fincert.InitServiceCA())
     assert exc.value.code.value == "F1_CA_ALREADY_INITIALISED"
 
     # A deployment whose CA predates the responder: init-ca adds only the signer, once.
@@ -358,11 +358,11 @@ def test_init_ca_makes_the_ocsp_signer_once_and_adds_it_to_a_deployment_without_
     with pytest.raises(DomainError) as exc:
         fincert.ocsp_response(deps, b"")
     assert exc.value.code.value == "F1_CA_NOT_INITIALISED"
-    made = fincert.init_service_ca(deps)
+    made = fincert.init_service_ca(deps, OPERATOR, fincert.InitServiceCA())
     assert [a.role for a in made] == ["ocsp"]
     assert made[0].key_label == ocsp_signer_label(older[1].key_label)
     with pytest.raises(DomainError):
-        fincert.init_service_ca(deps)
+        fincert.init_service_ca(deps, OPERATOR, fincert.InitServiceCA())
     answer = ocsp.load_der_ocsp_response(fincert.ocsp_response(deps, b"garbage"))
     assert answer.response_status is ocsp.OCSPResponseStatus.MALFORMED_REQUEST
 

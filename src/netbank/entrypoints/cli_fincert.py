@@ -17,12 +17,13 @@ def init_ca() -> None:
     exists without a signer, only the signer is added."""
     from netbank.bootstrap import bootstrap
     from netbank.domain.errors import DomainError
-    from netbank.services.fincert import init_service_ca
+    from netbank.entrypoints.cli_common import OPERATOR
+    from netbank.services.fincert import InitServiceCA, init_service_ca
 
     state = bootstrap()
     try:
         try:
-            for authority in init_service_ca(state.deps):
+            for authority in init_service_ca(state.deps, OPERATOR, InitServiceCA()):
                 print(f"{authority.role}\t{authority.serial}\t{authority.subject}")
         except DomainError as exc:
             console.print(f"[red]{exc.code.value}[/red]")
@@ -43,12 +44,13 @@ def purge(
 
     from netbank.bootstrap import bootstrap
     from netbank.domain.errors import DomainError
-    from netbank.services.fincert_devices import purge_unused
+    from netbank.entrypoints.cli_common import OPERATOR
+    from netbank.services.fincert import PurgeUnused, purge_unused
 
     state = bootstrap()
     try:
         try:
-            report = purge_unused(state.deps, dry_run=dry_run)
+            report = purge_unused(state.deps, OPERATOR, PurgeUnused(dry_run=dry_run))
         except DomainError as exc:
             console.print(f"[red]{exc.code.value}[/red]")
             raise typer.Exit(1) from None

@@ -9,7 +9,16 @@ from fastapi.responses import HTMLResponse
 from netbank.adapters.i18n import catalogs
 from netbank.domain.errors import Code
 from netbank.entrypoints.api.deps import DepsDep, VisitorDep
-from netbank.entrypoints.web import certificates, counter, customer, self_service, staff, step_up, teller
+from netbank.entrypoints.web import (
+    cert_registration,
+    certificates,
+    counter,
+    customer,
+    self_service,
+    staff,
+    step_up,
+    teller,
+)
 from netbank.entrypoints.web.common import (
     SECURITY_HEADERS,
     SESSION_COOKIE,
@@ -57,6 +66,7 @@ router.include_router(customer.router)
 router.include_router(step_up.router)
 router.include_router(self_service.router)
 router.include_router(certificates.router)
+router.include_router(cert_registration.router)
 router.include_router(teller.router)
 router.include_router(counter.router)
 router.include_router(staff.router)

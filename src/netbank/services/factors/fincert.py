@@ -49,7 +49,8 @@ class FinCertFactor(StepUpFactor[NothingToStart, StepUpWithFinCert]):
     def verify(self, deps: Deps, actor: CustomerActor, command: StepUpWithFinCert) -> StepUpResult:
         nonce = deps.tokens.new_key()
         message = f"login:{actor.institution_code}:{actor.session_id}:{nonce}".encode()
-        signed = fincert.sign_message(deps, actor, command.pin, message, SignaturePurpose.LOGIN)
+        sign = fincert.SignMessage(pin=command.pin, message=message, purpose=SignaturePurpose.LOGIN)
+        signed = fincert.sign_message(deps, actor, sign)
         verified = fincert.verify_signed_message(deps, signed.cms_der)
         if verified.purpose is not SignaturePurpose.LOGIN or verified.message != message:
             raise RuleViolation(Code.F7_SIGNATURE_INVALID)

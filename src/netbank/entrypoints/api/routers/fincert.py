@@ -15,120 +15,19 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from netbank.adapters import pki as x509_pki
-from netbank.domain.fincert import SignaturePurpose
-from netbank.domain.otp import ChallengeChannel
 from netbank.entrypoints.api import schemas as s
-from netbank.entrypoints.api.deps import ClientDep, CustomerDep, DepsDep
+from netbank.entrypoints.api.deps import CustomerDep, DepsDep, VisitorDep
 from netbank.entrypoints.api.routers.public import REFUSALS
 from netbank.services import factors, fincert
-from netbank.services.factors.fincert import StepUpWithFinCert
-from netbank.services.fincert import CertificateView, FlowView
+from netbank.services.fincert import CertificateView
 
 router = APIRouter(prefix="/api/v1", tags=["financial certificate"], responses=REFUSALS)
-
-#: Checked by the domain (F5_PIN_FORMAT) so that the refusal names the rule.
-PINText = Annotated[str, StringConstraints(min_length=1, max_length=16)]
-Handle = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,128}$")]
-ResidentNumber = Annotated[str, StringConstraints(min_length=1, max_length=20)]
-
-
-class In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class IssueIn(In):
-    pin: PINText
-    #: F5: revoke the live certificate another bank issued (the customer confirms it).
-    confirm_revoke_other: bool = False
-
-
-class PINIn(In):
-    pin: PINText
-
-
-class PINChangeIn(In):
-    old_pin: PINText
-    new_pin: PINText
-
-
-class SignIn(In):
-    pin: PINText
-    purpose: Literal["01", "02", "99"]
-    message_base64: Annotated[str, StringConstraints(max_length=65536)]
-
-
-class VerifyIn(In):
-    cms_base64: Annotated[str, StringConstraints(max_length=131072)]
-
-
-class StartIn(In):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    resident_number: ResidentNumber
-
-
-class CodeSendIn(In):
-    channel: ChallengeChannel
-
-
-class CodeIn(In):
-    code: Annotated[str, StringConstraints(pattern=r"^[0-9]{4,10}$")]
-
-
-class MediumIn(In):
-    resident_number: ResidentNumber
-    mobile: Annotated[str, StringConstraints(min_length=1, max_length=24)]
-
-
-class CompleteIn(In):
-    serial: Annotated[str, StringConstraints(pattern=r"^[0-9A-Fa-f]{1,40}$")]
-    pin: PINText
-
-
-class RegistrationOut(BaseModel):
-    institution: str
-    institution_name: str
-    registered_at: datetime
-
-
-class CertificateOut(BaseModel):
-    serial: str
-    status: str
-    holder_name: str
-    resident_number_masked: str
-    issuing_institution: str
-    not_before: datetime
-    not_after: datetime
-    pin_locked: bool
-    registrations: list[RegistrationOut]
-    certificate_pem: str
-
-
-class FlowOut(BaseModel):
-    handle: str
-    step: str
-    expires_at: datetime
-    challenge_id: int | None = None
-
-
-class SignedOut(BaseModel):
-    serial: str
-    purpose: str
-    cms_base64: str
-
-
-class VerifiedOut(BaseModel):
-    serial: str
-    purpose: str
-    message_base64: str
-    signed_by: str
 
 
 def _pem(der: bytes) -> str:
@@ -137,8 +36,8 @@ def _pem(der: bytes) -> str:
     return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
 
 
-def _out(view: CertificateView) -> CertificateOut:
-    return CertificateOut(
+def _out(view: CertificateView) -> s.FinCertOut:
+    return s.FinCertOut(
         serial=view.serial,
         status=view.status,
         holder_name=view.holder_name,
@@ -148,7 +47,7 @@ def _out(view: CertificateView) -> CertificateOut:
         not_after=view.not_after,
         pin_locked=view.pin_locked,
         registrations=[
-            RegistrationOut(
+            s.FinCertRegistrationOut(
                 institution=r.institution_code,
                 institution_name=r.institution_name,
                 registered_at=r.registered_at,
@@ -159,37 +58,33 @@ def _out(view: CertificateView) -> CertificateOut:
     )
 
 
-def _flow(view: FlowView) -> FlowOut:
-    return FlowOut(
-        handle=view.handle, step=view.step, expires_at=view.expires_at, challenge_id=view.challenge_id
-    )
+def _flow(view: fincert.FlowView) -> s.RegistrationFlowOut:
+    return s.RegistrationFlowOut.model_validate(view)
 
 
 # --- the holder ------------------------------------------------------------------------------
 
 
-@router.post("/me/fincert", response_model=CertificateOut, status_code=201)
-def issue(body: IssueIn, actor: CustomerDep, deps: DepsDep) -> CertificateOut:
+@router.post("/me/fincert", response_model=s.FinCertOut, status_code=201)
+def issue(body: s.FinCertIssueIn, actor: CustomerDep, deps: DepsDep) -> s.FinCertOut:
     """F2/F5: issue at a bank, in a session raised to a one-time code or a certificate."""
-    return _out(
-        fincert.issue_certificate(deps, actor, body.pin, confirm_revoke_other=body.confirm_revoke_other)
-    )
+    return _out(fincert.issue_certificate(deps, actor, body.command()))
 
 
-@router.post("/me/fincert/reissue", response_model=CertificateOut, status_code=201)
-def reissue(body: PINIn, actor: CustomerDep, deps: DepsDep) -> CertificateOut:
+@router.post("/me/fincert/reissue", response_model=s.FinCertOut, status_code=201)
+def reissue(body: s.FinCertReissueIn, actor: CustomerDep, deps: DepsDep) -> s.FinCertOut:
     """F5: a new key and certificate, same expiry; the previous one is revoked everywhere."""
-    return _out(fincert.reissue_certificate(deps, actor, body.pin))
+    return _out(fincert.reissue_certificate(deps, actor, body.command()))
 
 
-@router.post("/me/fincert/renew", response_model=CertificateOut)
-def renew(body: PINIn, actor: CustomerDep, deps: DepsDep) -> CertificateOut:
+@router.post("/me/fincert/renew", response_model=s.FinCertOut)
+def renew(body: s.FinCertRenewIn, actor: CustomerDep, deps: DepsDep) -> s.FinCertOut:
     """F5: at the issuing bank, in the last days before expiry."""
-    return _out(fincert.renew_certificate(deps, actor, body.pin))
+    return _out(fincert.renew_certificate(deps, actor, body.command()))
 
 
-@router.get("/me/fincert", response_model=CertificateOut)
-def view(actor: CustomerDep, deps: DepsDep) -> CertificateOut:
+@router.get("/me/fincert", response_model=s.FinCertOut)
+def view(actor: CustomerDep, deps: DepsDep) -> s.FinCertOut:
     """F4: the certificate and the institutions where it is registered."""
     return _out(fincert.my_certificate(deps, actor))
 
@@ -197,44 +92,40 @@ def view(actor: CustomerDep, deps: DepsDep) -> CertificateOut:
 @router.delete("/me/fincert/registration", status_code=204)
 def release(actor: CustomerDep, deps: DepsDep) -> Response:
     """F4 해제: remove the registration at this institution only."""
-    fincert.release_registration(deps, actor)
+    fincert.release_registration(deps, actor, fincert.ReleaseRegistration())
     return Response(status_code=204)
 
 
 @router.post("/me/fincert/revoke", status_code=204)
 def revoke(actor: CustomerDep, deps: DepsDep) -> Response:
     """F4 폐기: at the issuing bank; the certificate dies everywhere."""
-    fincert.revoke_certificate(deps, actor)
+    fincert.revoke_certificate(deps, actor, fincert.RevokeCertificate())
     return Response(status_code=204)
 
 
 @router.post("/me/fincert/suspend", status_code=204)
 def suspend(actor: CustomerDep, deps: DepsDep) -> Response:
-    fincert.suspend_certificate(deps, actor)
+    fincert.suspend_certificate(deps, actor, fincert.SuspendCertificate())
     return Response(status_code=204)
 
 
 @router.post("/me/fincert/restore", status_code=204)
 def restore(actor: CustomerDep, deps: DepsDep) -> Response:
-    fincert.restore_certificate(deps, actor)
+    fincert.restore_certificate(deps, actor, fincert.RestoreCertificate())
     return Response(status_code=204)
 
 
 @router.post("/me/fincert/pin", status_code=204)
-def change_pin(body: PINChangeIn, actor: CustomerDep, deps: DepsDep) -> Response:
-    fincert.change_pin(deps, actor, body.old_pin, body.new_pin)
+def change_pin(body: s.FinCertPINChangeIn, actor: CustomerDep, deps: DepsDep) -> Response:
+    fincert.change_pin(deps, actor, body.command())
     return Response(status_code=204)
 
 
-@router.post("/me/fincert/sign", response_model=SignedOut)
-def sign(body: SignIn, actor: CustomerDep, deps: DepsDep) -> SignedOut:
+@router.post("/me/fincert/sign", response_model=s.SignedMessageOut)
+def sign(body: s.FinCertSignIn, actor: CustomerDep, deps: DepsDep) -> s.SignedMessageOut:
     """F7: CMS SignedData (RSA-2048, SHA-256) with a purpose code, after the right PIN."""
-    try:
-        message = base64.b64decode(body.message_base64, validate=True)
-    except ValueError:
-        message = body.message_base64.encode()
-    signed = fincert.sign_message(deps, actor, body.pin, message, SignaturePurpose(body.purpose))
-    return SignedOut(
+    signed = fincert.sign_message(deps, actor, body.command())
+    return s.SignedMessageOut(
         serial=signed.serial,
         purpose=signed.purpose.value,
         cms_base64=base64.b64encode(signed.cms_der).decode(),
@@ -242,27 +133,27 @@ def sign(body: SignIn, actor: CustomerDep, deps: DepsDep) -> SignedOut:
 
 
 @router.post("/me/fincert/step-up", response_model=s.StepUpOut)
-def step_up(body: PINIn, actor: CustomerDep, deps: DepsDep) -> s.StepUpOut:
+def step_up(body: s.FinCertStepUpIn, actor: CustomerDep, deps: DepsDep) -> s.StepUpOut:
     """F7 login (purpose 01): raises the session to the certificate level (40)."""
-    result = factors.FINCERT.verify(deps, actor, StepUpWithFinCert(pin=body.pin))
+    result = factors.FINCERT.verify(deps, actor, body.command())
     return s.StepUpOut(level=int(result.level), until=result.until)
 
 
 # --- institutions ------------------------------------------------------------------------------
 
 
-@router.post("/fincert/verify", response_model=VerifiedOut)
-def verify(body: VerifyIn, deps: DepsDep) -> VerifiedOut:
+@router.post("/fincert/verify", response_model=s.VerifiedMessageOut)
+def verify(body: s.FinCertVerifyIn, deps: DepsDep) -> s.VerifiedMessageOut:
     """F7, an institution's check: chain to the service CA, validity, revocation."""
     try:
         cms = base64.b64decode(body.cms_base64, validate=True)
     except ValueError:
         cms = b""
     verified = fincert.verify_signed_message(deps, cms)
-    return VerifiedOut(
+    return s.VerifiedMessageOut(
         serial=verified.serial,
         purpose=verified.purpose.value,
-        message_base64=base64.b64encode(verified.message).decode(),
+        message=base64.b64encode(verified.message).decode(),
         signed_by=verified.signed_by,
     )
 
@@ -305,43 +196,74 @@ def ca(deps: DepsDep) -> dict[str, str]:
     return {"root_pem": _pem(root.der), "issuing_pem": _pem(issuing.der)}
 
 
+# --- F3: registration at an institution, by someone not signed in there ----------------------
+
 _FLOW = "/institutions/{institution}/fincert/registrations"
 
 
-@router.post(_FLOW, response_model=FlowOut, status_code=201)
-def start(institution: s.InstitutionCode, body: StartIn, deps: DepsDep, client: ClientDep) -> FlowOut:
+@router.post(_FLOW, response_model=s.RegistrationFlowOut, status_code=201)
+def start(
+    institution: s.InstitutionCode, body: s.RegistrationStartIn, deps: DepsDep, visitor: VisitorDep
+) -> s.RegistrationFlowOut:
     """F3 step 1: name and resident registration number."""
-    return _flow(fincert.start_registration(deps, institution, body.name, body.resident_number, client))
+    command = body.command(institution_code=institution)
+    return _flow(fincert.start_registration(deps, visitor, command))
 
 
-@router.post(_FLOW + "/{handle}/challenge", response_model=FlowOut)
+@router.post(_FLOW + "/{handle}/challenge", response_model=s.RegistrationFlowOut)
 def send_code(
-    institution: s.InstitutionCode, handle: Handle, body: CodeSendIn, deps: DepsDep, client: ClientDep
-) -> FlowOut:
+    institution: s.InstitutionCode,
+    handle: s.FlowHandle,
+    body: s.RegistrationCodeSendIn,
+    deps: DepsDep,
+    visitor: VisitorDep,
+) -> s.RegistrationFlowOut:
     """F3 step 2: SMS, ARS or a one-time code, the customer's choice."""
-    return _flow(fincert.send_registration_code(deps, institution, handle, body.channel, client))
+    command = body.command(institution_code=institution, handle=handle)
+    return _flow(fincert.send_registration_code(deps, visitor, command))
 
 
-@router.post(_FLOW + "/{handle}/challenge/verify", response_model=FlowOut)
-def verify_code(institution: s.InstitutionCode, handle: Handle, body: CodeIn, deps: DepsDep) -> FlowOut:
-    return _flow(fincert.verify_registration_code(deps, institution, handle, body.code))
+@router.post(_FLOW + "/{handle}/challenge/verify", response_model=s.RegistrationFlowOut)
+def verify_code(
+    institution: s.InstitutionCode,
+    handle: s.FlowHandle,
+    body: s.RegistrationCodeIn,
+    deps: DepsDep,
+    visitor: VisitorDep,
+) -> s.RegistrationFlowOut:
+    command = body.command(institution_code=institution, handle=handle)
+    return _flow(fincert.verify_registration_code(deps, visitor, command))
 
 
-@router.post(_FLOW + "/{handle}/customer-check", response_model=FlowOut)
-def customer_check(institution: s.InstitutionCode, handle: Handle, body: MediumIn, deps: DepsDep) -> FlowOut:
+@router.post(_FLOW + "/{handle}/customer-check", response_model=s.RegistrationFlowOut)
+def customer_check(
+    institution: s.InstitutionCode,
+    handle: s.FlowHandle,
+    body: s.RegistrationMediumIn,
+    deps: DepsDep,
+    visitor: VisitorDep,
+) -> s.RegistrationFlowOut:
     """F3 step 3: 보안매체 미보유 고객 확인, resident number + mobile number."""
-    return _flow(fincert.verify_without_medium(deps, institution, handle, body.resident_number, body.mobile))
+    command = body.command(institution_code=institution, handle=handle)
+    return _flow(fincert.verify_without_medium(deps, visitor, command))
 
 
-@router.get(_FLOW + "/{handle}/certificates", response_model=list[CertificateOut])
-def certificates(institution: s.InstitutionCode, handle: Handle, deps: DepsDep) -> list[CertificateOut]:
+@router.get(_FLOW + "/{handle}/certificates", response_model=list[s.FinCertOut])
+def certificates(
+    institution: s.InstitutionCode, handle: s.FlowHandle, deps: DepsDep, visitor: VisitorDep
+) -> list[s.FinCertOut]:
     """F3 step 4a: the certificate to choose."""
-    return [_out(v) for v in fincert.registration_certificates(deps, institution, handle)]
+    return [_out(v) for v in fincert.registration_certificates(deps, visitor, institution, handle)]
 
 
-@router.post(_FLOW + "/{handle}/complete", response_model=CertificateOut, status_code=201)
+@router.post(_FLOW + "/{handle}/complete", response_model=s.FinCertOut, status_code=201)
 def complete(
-    institution: s.InstitutionCode, handle: Handle, body: CompleteIn, deps: DepsDep
-) -> CertificateOut:
+    institution: s.InstitutionCode,
+    handle: s.FlowHandle,
+    body: s.RegistrationCompleteIn,
+    deps: DepsDep,
+    visitor: VisitorDep,
+) -> s.FinCertOut:
     """F3 step 4b: the chosen certificate and its 6-digit PIN."""
-    return _out(fincert.complete_registration(deps, institution, handle, body.serial, body.pin))
+    command = body.command(institution_code=institution, handle=handle)
+    return _out(fincert.complete_registration(deps, visitor, command))

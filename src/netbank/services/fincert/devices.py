@@ -1,14 +1,14 @@
-"""Use cases of F8: devices connect to the cloud financial certificate service, keep an
-auto-connect token or clear it, and people who stop using the cloud for 12 months are deleted
-with their certificates.
+"""Use cases of F8: devices connect to the cloud financial certificate service and keep an
+auto-connect token or clear it; the holder lists and clears them from e-banking. (People who
+stop using the cloud for 12 months are deleted: ``purge.py``.)
 
 The connection is to the cloud service, which all member institutions share, not to an
-institution. The person is found from what institutions hold (``find_person``); the code goes
-through the outbox of the institution whose customer record holds the phone number, signed by
-the service. A start that matches nobody is answered exactly like one that matches (a handle
-and an expiry) and no code is sent; its verification then fails as a wrong code would, attempt
-for attempt. Starts are counted per phone number and per client address whether they match or
-not.
+institution, and nobody is signed in (a :class:`Visitor`, known by its address). The person is
+found from what institutions hold (``find_person``); the code goes through the outbox of the
+institution whose customer record holds the phone number, signed by the service. A start that
+matches nobody is answered exactly like one that matches (a handle and an expiry) and no code
+is sent; its verification then fails as a wrong code would, attempt for attempt. Starts are
+counted per phone number and per client address whether they match or not.
 
 Wrong codes are counted and committed before the refusal (as for every code, K2). Locks are
 taken in the order the certificate use cases take them: the person's live certificate first,
@@ -18,26 +18,71 @@ from __future__ import annotations
 
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from netbank.domain import fincert_devices as fd
 from netbank.domain.customer import normalize_phone
 from netbank.domain.errors import AuthenticationFailed, Code, Locked, NotFound, RuleViolation
-from netbank.domain.fincert import CertificateStatus, FinancialCertificate, RevocationReason
+from netbank.domain.fincert import FinancialCertificate
 from netbank.domain.fincert_devices import ConnectAttempt, DevicePolicy, DeviceToken
 from netbank.domain.otp import ChallengeChannel, FactorRejected, RateLimited
 from netbank.domain.outbox import MessageKind, OutboxMessage
-from netbank.services.common import CustomerActor, id_of
-from netbank.services.ports import Deps, FinCertAdapters, PersonMatch, UnitOfWork
+from netbank.services.common import CustomerActor, Visitor, id_of
+from netbank.services.fincert.shared import CHAIN, audit_person, person_ref, service
+from netbank.services.ports import Deps, PersonMatch, UnitOfWork
 
-#: The audit chain of the cloud service's own events.
-CHAIN = "fincert"
 #: The one numbering plan of resident registration number holders (the cloud is Korean, F1).
 PHONE_REGION = "KR"
 #: Who signs the code messages, in the language of the institution that delivers them.
 SERVICE_NAME = {"ko": "금융인증서비스", "zh": "金融认证书服务", "en": "Financial Certificate Service"}
 _KIND = {ChallengeChannel.SMS: MessageKind.SMS, ChallengeChannel.ARS: MessageKind.VOICE}
+
+
+# --- commands and views ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartConnection:
+    """F8: a device connects with the holder's name, mobile phone number and birth date
+    (YYYYMMDD); the code comes by ``channel`` (SMS or ARS)."""
+
+    name: str
+    mobile: str
+    birth_date: str
+    channel: ChallengeChannel
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerifyConnection:
+    """F8: the code sent for the connection ``handle``; ``keep_connected`` asks for an
+    auto-connect token, kept under ``device_label``."""
+
+    handle: str = field(repr=False)
+    code: str = field(repr=False)
+    keep_connected: bool = False
+    device_label: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutoConnect:
+    """F8: connect again with the token the device kept."""
+
+    token: str = field(repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisconnectDevice:
+    """F8, from the device: clear its token."""
+
+    token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RevokeMyDevice:
+    """F8, from the holder's e-banking session: clear the token of device ``device_id``."""
+
+    device_id: int
 
 
 @dataclass(frozen=True)
@@ -71,32 +116,11 @@ class DeviceView:
     last_used_at: datetime
 
 
-@dataclass(frozen=True)
-class PurgeReport:
-    cutoff: datetime
-    dry_run: bool
-    people: int
-    certificates: int
-    registrations: int
-    devices: int
-
-
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _service(deps: Deps) -> FinCertAdapters:
-    if deps.fincert is None:
-        raise RuleViolation(Code.F1_SERVICE_NOT_CONFIGURED)
-    return deps.fincert
-
-
 def _rules(deps: Deps) -> DevicePolicy:
-    return _service(deps).devices
-
-
-def _person_ref(person_digest: str) -> str:
-    """How the audit names a person: a prefix of the keyed digest, never the number."""
-    return f"fincert-person:{person_digest[:16]}"
+    return service(deps).devices
 
 
 def _code_purpose(attempt: ConnectAttempt) -> str:
@@ -173,39 +197,24 @@ def _connection(
     )
 
 
-def _audit(
-    uow: UnitOfWork, now: datetime, actor: str, event: str, person_digest: str, **details: object
-) -> None:
-    uow.audit.append(
-        chain=CHAIN,
-        at=now,
-        actor=actor,
-        event=f"fincert.{event}",
-        subject=_person_ref(person_digest),
-        details=details,
-    )
-
-
 # --- connect ---------------------------------------------------------------------------------
 
 
-def start_connection(
-    deps: Deps, name: str, mobile: str, birth_date: str, channel: ChallengeChannel, client: str | None = None
-) -> ConnectStarted:
+def start_connection(deps: Deps, actor: Visitor, command: StartConnection) -> ConnectStarted:
     """F8: name + mobile phone number + birth date (YYYYMMDD) and SMS or ARS. A 6-digit code
     goes to that phone when they name a certificate holder; otherwise nothing is sent, and
     the answer is the same."""
-    rules = _rules(deps)
+    rules, channel = _rules(deps), command.channel
     fd.ensure_connect_channel(channel)
-    born = fd.parse_birth_date(birth_date, deps.today_in("Asia/Seoul"))
+    born = fd.parse_birth_date(command.birth_date, deps.today_in("Asia/Seoul"))
     try:
-        phone = normalize_phone(mobile, PHONE_REGION)
+        phone = normalize_phone(command.mobile, PHONE_REGION)
     except RuleViolation:
         raise RuleViolation(Code.F8_PHONE_NUMBER_INVALID) from None
-    _count_start(deps, rules, phone, client)
+    _count_start(deps, rules, phone, actor.client)
     now = deps.clock.now()
     with deps.uow() as uow:
-        match = uow.fincert_devices.find_person(" ".join(name.split()), born, phone)
+        match = uow.fincert_devices.find_person(" ".join(command.name.split()), born, phone)
         handle = deps.tokens.new_token()
         # A code is drawn either way; without a match it is never sent, and no code can pass.
         code = deps.tokens.new_code(rules.code_digits)
@@ -226,16 +235,15 @@ def start_connection(
         return ConnectStarted(handle=handle, channel=channel, expires_at=attempt.expires_at)
 
 
-def verify_connection(
-    deps: Deps, handle: str, code: str, *, keep_connected: bool = False, device_label: str | None = None
-) -> Connection:
+def verify_connection(deps: Deps, actor: Visitor, command: VerifyConnection) -> Connection:
     """F8: the code that was sent connects the device; with ``keep_connected`` it also gets an
     auto-connect token (random, 256 bits, stored only as its SHA-256, shown this once) under
     the name the client gives it."""
-    label = fd.device_label(device_label, keep_connected=keep_connected)
+    label = fd.device_label(command.device_label, keep_connected=command.keep_connected)
+    code = command.code
     now = deps.clock.now()
     with deps.uow() as uow:
-        attempt = uow.fincert_devices.attempt_by_handle(deps.tokens.digest(handle), for_update=True)
+        attempt = uow.fincert_devices.attempt_by_handle(deps.tokens.digest(command.handle), for_update=True)
         if attempt is None:
             raise NotFound(Code.F8_CONNECT_NOT_FOUND)
         attempt.ensure_open(now)
@@ -266,7 +274,7 @@ def verify_connection(
             )
             uow.fincert_devices.add_device(device)
         uow.fincert_devices.record_activity(person, now)
-        _audit(
+        audit_person(
             uow,
             now,
             "fincert-device",
@@ -279,12 +287,12 @@ def verify_connection(
         return _connection(certificate, device, token)
 
 
-def auto_connect(deps: Deps, token: str) -> Connection:
+def auto_connect(deps: Deps, actor: Visitor, command: AutoConnect) -> Connection:
     """F8: a kept token connects the device again without a code; a cleared (revoked) or
     unknown token is refused."""
-    _service(deps)
+    service(deps)
     now = deps.clock.now()
-    digest = deps.tokens.digest(token)
+    digest = deps.tokens.digest(command.token)
     with deps.uow() as uow:
         found = uow.fincert_devices.device_by_token(digest)
         if found is None:
@@ -296,23 +304,23 @@ def auto_connect(deps: Deps, token: str) -> Connection:
             raise AuthenticationFailed(Code.F8_DEVICE_TOKEN_UNKNOWN)
         device.record_use(now)
         uow.fincert_devices.record_activity(device.person_digest, now)
-        _audit(
+        audit_person(
             uow, now, "fincert-device", "device_auto_connected", device.person_digest, device=id_of(device)
         )
         uow.commit()
         return _connection(certificate, device, None)
 
 
-def disconnect_device(deps: Deps, token: str) -> None:
+def disconnect_device(deps: Deps, actor: Visitor, command: DisconnectDevice) -> None:
     """F8, from the device itself: clearing its token ends the connection."""
-    _service(deps)
+    service(deps)
     now = deps.clock.now()
     with deps.uow() as uow:
-        device = uow.fincert_devices.device_by_token(deps.tokens.digest(token), for_update=True)
+        device = uow.fincert_devices.device_by_token(deps.tokens.digest(command.token), for_update=True)
         if device is None:
             raise AuthenticationFailed(Code.F8_DEVICE_TOKEN_UNKNOWN)
         device.revoke(now)
-        _audit(uow, now, "fincert-device", "device_cleared", device.person_digest, device=id_of(device))
+        audit_person(uow, now, "fincert-device", "device_cleared", device.person_digest, device=id_of(device))
         uow.commit()
 
 
@@ -332,8 +340,9 @@ def my_devices(deps: Deps, actor: CustomerActor) -> list[DeviceView]:
         ]
 
 
-def revoke_my_device(deps: Deps, actor: CustomerActor, device_id: int) -> None:
+def revoke_my_device(deps: Deps, actor: CustomerActor, command: RevokeMyDevice) -> None:
     """F8: clear one device's token from the holder's e-banking session; its connection ends."""
+    device_id = command.device_id
     now = deps.clock.now()
     with deps.uow() as uow:
         device = uow.fincert_devices.device(device_id, for_update=True)
@@ -345,98 +354,7 @@ def revoke_my_device(deps: Deps, actor: CustomerActor, device_id: int) -> None:
             at=now,
             actor=actor.label,
             event="fincert.device_cleared",
-            subject=_person_ref(device.person_digest),
+            subject=person_ref(device.person_digest),
             details={"device": device_id},
         )
         uow.commit()
-
-
-# --- the 12-month purge -------------------------------------------------------------------------
-
-
-def _purge_person(
-    deps: Deps, service: FinCertAdapters, person: str, cutoff: datetime, now: datetime
-) -> PurgeReport | None:
-    """One person in one transaction: their certificates locked, then the claim (the activity
-    row deleted only if still unused, so a use in between or another purge wins), then
-    revocation, keys, registrations, flows, attempts and devices. The keys are destroyed before
-    the commit: if the commit fails the next run finds the person again, and a key already gone
-    is fine."""
-    with deps.uow() as uow:
-        certificates = uow.fincert_devices.certificates_of(person, for_update=True)
-        last_active_at = uow.fincert_devices.claim_unused_person(person, cutoff)
-        if last_active_at is None:
-            return None
-        revoked = []
-        for certificate in certificates:
-            if certificate.status is not CertificateStatus.REVOKED:
-                certificate.revoke(RevocationReason.ACCOUNT_DELETED, now)
-                revoked.append(certificate.serial)
-            service.keys.discard(certificate.key_ref)
-            certificate.key_sealed = None
-        registrations, devices = uow.fincert_devices.delete_person_data(
-            person, [id_of(c) for c in certificates]
-        )
-        _audit(
-            uow,
-            now,
-            "fincert-purge",
-            "person_purged",
-            person,
-            last_active_at=last_active_at.isoformat(),
-            revoked=revoked,
-            certificates=len(certificates),
-            registrations=registrations,
-            devices=devices,
-        )
-        uow.commit()
-        return PurgeReport(
-            cutoff=cutoff,
-            dry_run=False,
-            people=1,
-            certificates=len(revoked),
-            registrations=registrations,
-            devices=devices,
-        )
-
-
-def purge_unused(deps: Deps, *, dry_run: bool = False) -> PurgeReport:
-    """F8: delete every person who has not used the cloud for ``unused_months`` (12), with
-    their certificates: revoked (OCSP answers revoked, cessationOfOperation), keys destroyed,
-    registrations, F3 flows, connection attempts and device tokens deleted; each person audited
-    by digest prefix, never by resident number. Meant to run daily; running it twice, or twice
-    at once, deletes nobody twice. ``dry_run`` only counts (people, live certificates, active
-    devices). Connection attempts that expired before the cutoff go too."""
-    service = _service(deps)
-    now = deps.clock.now()
-    cutoff = fd.months_before(now, service.devices.unused_months)
-    if dry_run:
-        with deps.uow(readonly=True) as uow:
-            counts = uow.fincert_devices.count_unused(cutoff)
-        return PurgeReport(
-            cutoff=cutoff,
-            dry_run=True,
-            people=counts.people,
-            certificates=counts.certificates,
-            registrations=0,
-            devices=counts.devices,
-        )
-    with deps.uow(readonly=True) as uow:
-        people = uow.fincert_devices.unused_people(cutoff)
-    totals = [0, 0, 0, 0]
-    for person in people:
-        done = _purge_person(deps, service, person, cutoff, now)
-        if done is not None:
-            for i, n in enumerate((done.people, done.certificates, done.registrations, done.devices)):
-                totals[i] += n
-    with deps.uow() as uow:
-        uow.fincert_devices.delete_expired_attempts(cutoff)
-        uow.commit()
-    return PurgeReport(
-        cutoff=cutoff,
-        dry_run=False,
-        people=totals[0],
-        certificates=totals[1],
-        registrations=totals[2],
-        devices=totals[3],
-    )
