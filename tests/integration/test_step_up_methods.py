@@ -124,7 +124,7 @@ def test_a_customer_with_a_ukey_and_a_financial_certificate_is_offered_both(
     api: Api, deps: Deps, app_state: App, client: TestClient, tmp_path: Path
 ) -> None:
     pki.init_pki(deps, OPERATOR, pki.InitPKI(institution_code="kb"))
-    fincert.init_service_ca(deps)
+    fincert.init_service_ca(deps, OPERATOR, fincert.InitServiceCA())
     outbox = Outbox(app_state, tmp_path)
     p, card, teller, check = enrol(api, deps, 2, institution="kb")
     sold = api.post(SALE, teller, **sale_body(p, card, check, 2, UKEYS[1]))
